@@ -16,7 +16,8 @@ export const version: Readonly<{ torchnode: string; libtorch: string }> = Object
 
 /** Seeds libtorch's global generator (CPU and CUDA): same seed, same random tensors and initial weights. */
 export function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`manualSeed: seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`manualSeed: seed must be a non-negative integer, got ${seed}`);
   native.manualSeed(seed);
 }
 

@@ -1,14 +1,6 @@
 // Tensor: the typed facade over a native tensor handle, and the functions that create tensors.
 import { native, type NativeTensor } from './native';
-import {
-  type DType,
-  type Device,
-  type TensorData,
-  dtypeOfTypedArray,
-  isDevice,
-  isDType,
-  typedArrayFor,
-} from './dtype';
+import { type DType, type Device, type TensorData, dtypeOfTypedArray, isDevice, isDType, typedArrayFor } from './dtype';
 
 export interface TensorOptions {
   /** Shape of the result; defaults to the nesting of `data` (or [length] for a flat array). */
@@ -321,7 +313,8 @@ export class Tensor {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`${op}: options must be an object like { dim, keepdim }, got ${describeType(options)}`);
     }
-    const dim = options.dim === undefined ? undefined : typeof options.dim === 'number' ? options.dim : [...options.dim];
+    const dim =
+      options.dim === undefined ? undefined : typeof options.dim === 'number' ? options.dim : [...options.dim];
     return new Tensor(this.native.reduce(op, dim, options.keepdim));
   }
 
@@ -390,7 +383,9 @@ function flattenNested(op: string, data: NestedArray): { values: (number | boole
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
       const got = Array.isArray(node) ? `length ${node.length}` : describeType(node);
-      throw new Error(`${op}: ragged nested array at ${where || 'the top level'}: expected length ${shape[depth]}, got ${got}`);
+      throw new Error(
+        `${op}: ragged nested array at ${where || 'the top level'}: expected length ${shape[depth]}, got ${got}`,
+      );
     }
     (node as NestedArray[]).forEach((child, i) => walk(child, depth + 1, `${where}[${i}]`));
   };
@@ -409,7 +404,10 @@ export function tensor(data: NestedArray | ArrayBufferView, options: TensorOptio
   let dtype: DType;
   if (ArrayBuffer.isView(data)) {
     const own = dtypeOfTypedArray(data);
-    if (!own) throw new TypeError(`tensor: ${describeType(data)} is not supported; use a Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array`);
+    if (!own)
+      throw new TypeError(
+        `tensor: ${describeType(data)} is not supported; use a Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array`,
+      );
     dtype = options.dtype ?? own;
     const length = (data as unknown as ArrayLike<number>).length;
     values = dtype === own ? data : typedArrayFor(dtype, data as unknown as ArrayLike<number>);
@@ -468,5 +466,10 @@ export function randperm(n: number, options: Pick<CreateOptions, 'device'> = {})
 /** Joins tensors along an existing dimension. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors)) throw new TypeError(`cat: tensors must be an array, got ${describeType(tensors)}`);
-  return new Tensor(native.cat(tensors.map((t, i) => tensorArgument(`cat (tensors[${i}])`, t)), dim));
+  return new Tensor(
+    native.cat(
+      tensors.map((t, i) => tensorArgument(`cat (tensors[${i}])`, t)),
+      dim,
+    ),
+  );
 }

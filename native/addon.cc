@@ -34,7 +34,9 @@ class Addon : public Napi::Addon<Addon> {
   AddonData data_;
 };
 
-AddonData& addonData(Napi::Env env) { return env.GetInstanceData<Addon>()->data_; }
+AddonData& addonData(Napi::Env env) {
+  return env.GetInstanceData<Addon>()->data_;
+}
 
 }  // namespace torchnode
 

@@ -1,9 +1,9 @@
 #include "convert.h"
 
-#include <cmath>
-
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#include <cmath>
 
 #include "errors.h"
 

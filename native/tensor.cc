@@ -21,7 +21,9 @@ std::string shapeText(c10::IntArrayRef shape) {
 
 // Reported sizes are per handle: two handles over one storage count it twice, which only makes V8
 // collect a little earlier.
-int64_t reportedSize(const torch::Tensor& t) { return t.defined() ? static_cast<int64_t>(t.nbytes()) : 0; }
+int64_t reportedSize(const torch::Tensor& t) {
+  return t.defined() ? static_cast<int64_t>(t.nbytes()) : 0;
+}
 
 Napi::Value typedArrayOf(Napi::Env env, const torch::Tensor& source) {
   const torch::Tensor t = source.detach().to(torch::kCPU).contiguous();
@@ -235,9 +237,8 @@ Napi::Value Tensor::Device(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Tensor::Numel(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), "numel", [&] {
-    return Napi::Number::New(info.Env(), static_cast<double>(value().numel())).As<Napi::Value>();
-  });
+  return guard(info.Env(), "numel",
+               [&] { return Napi::Number::New(info.Env(), static_cast<double>(value().numel())).As<Napi::Value>(); });
 }
 
 Napi::Value Tensor::IsDisposed(const Napi::CallbackInfo& info) {

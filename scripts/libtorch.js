@@ -132,7 +132,8 @@ function main(argv) {
     '--libs': () => linkFlags(lt).join(' '),
     '--sources': () => nativeSources().join(' '),
     '--version': () => lt.version,
-    '--json': () => JSON.stringify({ ...lt, cxxFlags: cxxFlags(lt), defines: COMMON_DEFINES, libs: linkFlags(lt) }, null, 2),
+    '--json': () =>
+      JSON.stringify({ ...lt, cxxFlags: cxxFlags(lt), defines: COMMON_DEFINES, libs: linkFlags(lt) }, null, 2),
   };
   const flag = argv[0] || '--json';
   if (!outputs[flag]) throw new Error(`unknown option ${flag}; one of ${Object.keys(outputs).join(', ')}`);
