@@ -1,5 +1,6 @@
 #include "tensor.h"
 
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -147,10 +148,26 @@ torch::Tensor reduce(const std::string& op, const torch::Tensor& t, std::vector<
   throw UsageError("unknown reduction '" + op + "'");
 }
 
+// A list of dimension indices: any integers (negative ones count from the end), unlike a shape.
+std::vector<int64_t> toDims(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw ArgumentTypeError(std::string(what) + " must be an array of integers");
+  const auto array = value.As<Napi::Array>();
+  std::vector<int64_t> dims(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) dims[i] = requireInt(array.Get(i), what);
+  return dims;
+}
+
 std::vector<int64_t> dimsArgument(const Napi::Value& value) {
   if (value.IsUndefined() || value.IsNull()) return {};
   if (value.IsNumber()) return {requireInt(value, "dim")};
-  return toShape(value, "dim");
+  return toDims(value, "dim");
+}
+
+// A JS number as a Scalar: integral values become integer Scalars, so that an integer tensor plus 1
+// stays an integer tensor (as in torch), while 0.5 still promotes it to float.
+torch::Scalar scalarOf(double d) {
+  if (std::floor(d) == d && std::fabs(d) < 9.2e18) return torch::Scalar(static_cast<int64_t>(d));
+  return torch::Scalar(d);
 }
 
 }  // namespace
@@ -300,7 +317,7 @@ Napi::Value Tensor::Binary(const Napi::CallbackInfo& info) {
     if (!entry) throw UsageError("unknown binary operation '" + op + "'");
     const torch::Tensor& self = value();
     if (info[1].IsNumber() && entry->withScalar) {
-      return Wrap(info.Env(), entry->withScalar(self, info[1].As<Napi::Number>().DoubleValue()));
+      return Wrap(info.Env(), entry->withScalar(self, scalarOf(info[1].As<Napi::Number>().DoubleValue())));
     }
     const torch::Tensor& other = From(info[1], "other");
     try {
@@ -353,7 +370,7 @@ Napi::Value Tensor::Narrow(const Napi::CallbackInfo& info) {
 Napi::Value Tensor::Permute(const Napi::CallbackInfo& info) {
   return guard(info.Env(), "permute", [&] {
     const torch::Tensor& self = value();
-    const auto dims = toShape(info[0], "dims");
+    const auto dims = toDims(info[0], "dims");
     if (static_cast<int64_t>(dims.size()) != self.dim()) {
       throw UsageError("permute: " + std::to_string(dims.size()) + " dims given for a tensor of shape " +
                        shapeText(self.sizes()));
