@@ -353,7 +353,7 @@ Napi::Value Tensor::Reshape(const Napi::CallbackInfo& info) {
     const auto shape = toShape(info[0], "shape");
     try {
       return Wrap(info.Env(), self.reshape(shape));
-    } catch (const c10::Error&) {
+    } catch (const std::exception&) {  // c10::Error, or std::runtime_error from 1.13's infer_size
       throw UsageError("reshape: cannot reshape a tensor of shape " + shapeText(self.sizes()) + " (" +
                        std::to_string(self.numel()) + " elements) to " + shapeText(shape));
     }
