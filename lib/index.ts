@@ -3,3 +3,4 @@ export { Tensor, tensor, zeros, ones, full, randn, rand, arange, randperm, cat }
 export type { TensorOptions, CreateOptions, ReduceOptions, NestedArray } from './tensor';
 export type { DType, Device, TensorData, TypedArrayOf } from './dtype';
 export { version, manualSeed, setNumThreads, getNumThreads, noGrad, isGradEnabled, cuda } from './runtime';
+export * as nn from './nn';
