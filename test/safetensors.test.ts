@@ -332,6 +332,11 @@ const rejections: { title: string; bytes: () => Buffer; message: RegExp }[] = [
     message: /header is not valid UTF-8/,
   },
   {
+    title: 'a header starting with a byte-order mark',
+    bytes: () => rawFile(Buffer.from('\ufeff{}', 'utf8')),
+    message: /header is not valid JSON/,
+  },
+  {
     title: 'a JSON array header',
     bytes: () => rawFile('[1, 2]'),
     message: /header must be a JSON object, got an array/,

@@ -249,7 +249,7 @@ function isCount(value: unknown): value is number {
 function parseHeader(json: Uint8Array, dataLength: number, dataStart: number, file: string): SafetensorsHeader {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(json);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(json);
   } catch {
     fail(file, 'the header is not valid UTF-8');
   }
