@@ -2,6 +2,7 @@
 import { Module, type ModuleConfig } from './module';
 import { AlphaDropout, BatchNorm1d, Dropout, ELU, LeakyReLU, Linear, ReLU, SELU, Sigmoid, Tanh } from './layers';
 import { Sequential } from './sequential';
+import type { Initializer } from './init';
 
 type Builder = (config: ModuleConfig) => Module;
 
@@ -15,7 +16,12 @@ const optionalNum = (config: ModuleConfig, key: string): number | undefined =>
   config[key] === undefined ? undefined : num(config, key);
 
 const builders: Record<string, Builder> = {
-  Linear: (c) => new Linear(num(c, 'inFeatures'), num(c, 'outFeatures'), { bias: c.bias !== false }),
+  Linear: (c) =>
+    new Linear(num(c, 'inFeatures'), num(c, 'outFeatures'), {
+      bias: c.bias !== false,
+      kernelInitializer: c.kernelInitializer as Initializer | undefined,
+      biasInitializer: c.biasInitializer as Initializer | undefined,
+    }),
   ELU: (c) => new ELU({ alpha: optionalNum(c, 'alpha') }),
   SELU: () => new SELU(),
   ReLU: () => new ReLU(),
