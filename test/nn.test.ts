@@ -356,6 +356,20 @@ test('fromConfig(m.config) rebuilds the same architecture: names, shapes, option
   const x = tn.randn([4, 3072]);
   close(t, values(rebuilt.forward(x)), values(m.forward(x)), 1e-6);
 
+  // The initializers travel with the config: a rebuilt Linear is initialized the same way.
+  const init = new nn.Linear(300, 200, { kernelInitializer: { constant: 0.25 }, biasInitializer: 'zeros' });
+  const [[, w], [, b]] = nn.fromConfig(JSON.parse(JSON.stringify(init.config))).namedParameters() as [
+    [string, tn.Tensor],
+    [string, tn.Tensor],
+  ];
+  t.is(w.min().item(), 0.25);
+  t.is(w.max().item(), 0.25);
+  t.is(b.abs().max().item(), 0);
+  tn.manualSeed(31);
+  const he = new nn.Linear(3072, 100, { kernelInitializer: 'he_normal' });
+  const heStd = nn.fromConfig(he.config).namedParameters()[0]![1].std().item();
+  t.true(Math.abs(heStd / Math.sqrt(2 / 3072) - 1) < 0.02, `rebuilt he_normal std ${heStd}`);
+
   t.throws(() => nn.fromConfig({ type: 'Conv2d' }), { message: /unknown module type 'Conv2d'/ });
   t.throws(() => nn.fromConfig({ type: 'Linear', inFeatures: '3' }), { message: /Linear\.inFeatures/ });
 });
