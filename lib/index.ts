@@ -4,3 +4,7 @@ export type { TensorOptions, CreateOptions, ReduceOptions, NestedArray } from '.
 export type { DType, Device, TensorData, TypedArrayOf } from './dtype';
 export { version, manualSeed, setNumThreads, getNumThreads, noGrad, isGradEnabled, cuda } from './runtime';
 export * as nn from './nn';
+export * as optim from './optim';
+export { fit, evaluate, predict, predictMC } from './train';
+export type * from './train/types';
+export type { MCOptions } from './train';

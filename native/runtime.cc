@@ -1,12 +1,16 @@
 // Process-wide libtorch settings: seeding, threads, grad mode, versions, CUDA presence.
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 #include <torch/version.h>
 
+#include <mutex>
+
 #include "addon.h"
 #include "convert.h"
 #include "errors.h"
+#include "tensor.h"
 
 namespace torchnode {
 
@@ -45,6 +49,26 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), torch::GradMode::is_enabled());
 }
 
+// The CPU generator's state (a uint8 tensor): saved in checkpoints so a resumed run draws the same numbers.
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), "getRngState", [&] {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    return Tensor::Wrap(info.Env(), generator.get_state());
+  });
+}
+
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), "setRngState", [&] {
+    const torch::Tensor& state = Tensor::From(info[0], "state");
+    if (state.scalar_type() != torch::kUInt8) throw UsageError("setRngState: the state must be a uint8 tensor");
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(state);
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), torch::cuda::is_available());
 }
@@ -62,6 +86,8 @@ void defineRuntimeExports(Napi::Env env, Napi::Object exports, AddonData&) {
   exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
   exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
+  exports.Set("getRngState", Napi::Function::New<GetRngState>(env, "getRngState"));
+  exports.Set("setRngState", Napi::Function::New<SetRngState>(env, "setRngState"));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));
   exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
 }

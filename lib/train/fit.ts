@@ -1,0 +1,191 @@
+// fit(): whole epochs in C++ on a worker thread; JS hears once per epoch (and, throttled, per batch).
+import { native, type NativeTensor } from '../native';
+import type { NativeOptimizer } from '../optim';
+import { Optimizer } from '../optim';
+import { Module } from '../nn/module';
+import { Tensor, describeType } from '../tensor';
+import { getNumThreads } from '../runtime';
+import { whileBusy } from './busy';
+import { nativeTransform } from './native-transform';
+import type { BatchProgress, Callback, Dataset, EpochEnd, FitOptions, History } from './types';
+
+interface NativeEpochLog {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  lr: number;
+  seconds: number;
+  improved: boolean;
+}
+
+interface NativeHistory extends Omit<History, 'epochs'> {
+  epochs: NativeEpochLog[];
+}
+
+interface TrainerBinding {
+  fit(
+    model: unknown,
+    optimizer: NativeOptimizer,
+    x: NativeTensor,
+    y: NativeTensor,
+    options: object,
+    onEpoch: (log: NativeEpochLog, done: (reply: { stop?: boolean; lr?: number }) => void) => void,
+    onBatch?: (progress: BatchProgress) => void,
+  ): { promise: Promise<NativeHistory>; stop(): void };
+}
+
+const binding = native as unknown as TrainerBinding;
+
+function checkDataset(op: string, name: string, data: Dataset | undefined): asserts data is Dataset {
+  if (!data || !(data.x instanceof Tensor) || !(data.y instanceof Tensor)) {
+    throw new TypeError(`${op}: ${name} must be { x: Tensor, y: Tensor }, got ${describeType(data)}`);
+  }
+}
+
+function stripImproved(log: NativeEpochLog): History['epochs'][number] {
+  const { improved: _improved, ...rest } = log;
+  return rest;
+}
+
+/**
+ * Trains `model` with `optimizer` on `data` (cross-entropy on logits). The event loop stays free:
+ * epochs run in C++ on a worker thread, batches are cut there from the dataset tensors.
+ * Resolves with the History; rejects (with `error.history`) if the loss becomes NaN or a callback throws.
+ */
+export async function fit(model: Module, optimizer: Optimizer, data: Dataset, options: FitOptions): Promise<History> {
+  if (!(model instanceof Module)) throw new TypeError(`fit: model must be a Module, got ${describeType(model)}`);
+  if (!(optimizer instanceof Optimizer)) {
+    throw new TypeError(`fit: optimizer must be an Optimizer, got ${describeType(optimizer)}`);
+  }
+  checkDataset('fit', 'data', data);
+  if (options.validation !== undefined) checkDataset('fit', 'validation', options.validation);
+  if (!Number.isInteger(options.epochs) || options.epochs < 1) {
+    throw new Error(`fit: epochs must be a positive integer, got ${String(options.epochs)}`);
+  }
+  const batchSize = options.batchSize ?? 32;
+  const batchesPerEpoch = Math.ceil(data.x.shape[0]! / batchSize);
+  const resume = options.resume;
+  const callbacks: Callback[] = [...(options.callbacks ?? [])];
+  if (options.onEpochEnd || options.onBatchEnd) {
+    callbacks.push({ onEpochEnd: options.onEpochEnd, onBatchEnd: options.onBatchEnd });
+  }
+  const schedule = options.schedule;
+  const perEpochSchedule = typeof schedule === 'function' ? schedule : undefined;
+  const nativeSchedule =
+    schedule === undefined || typeof schedule === 'function'
+      ? undefined
+      : {
+          ...schedule,
+          steps: 'steps' in schedule && schedule.steps ? schedule.steps : batchesPerEpoch * options.epochs,
+        };
+
+  const earlyStopping = options.earlyStopping
+    ? {
+        ...options.earlyStopping,
+        ...(resume
+          ? {
+              best: resume.best,
+              bestEpoch: resume.bestEpoch,
+              wait: resume.wait,
+              bestState: resume.bestState?.map((t) => t.native),
+            }
+          : {}),
+      }
+    : undefined;
+
+  return whileBusy(model, 'fit', async () => {
+    for (const cb of callbacks) await cb.onTrainBegin?.();
+    let callbackError: unknown;
+    let best = resume?.best ?? NaN;
+    let bestEpoch = resume?.bestEpoch ?? 0;
+    let wait = resume?.wait ?? 0;
+    const onEpoch = (log: NativeEpochLog, done: (reply: { stop?: boolean; lr?: number }) => void): void => {
+      void (async () => {
+        const reply: { stop?: boolean; lr?: number } = {};
+        try {
+          if (log.improved) {
+            bestEpoch = log.epoch;
+            best = readMonitor(log, options);
+            wait = 0;
+          } else {
+            wait++;
+          }
+          const end: EpochEnd = { ...stripImproved(log), improved: log.improved, bestEpoch, best, wait };
+          for (const cb of callbacks) {
+            const answer = await cb.onEpochEnd?.(end);
+            if (answer && answer.stop) reply.stop = true;
+          }
+          if (perEpochSchedule) reply.lr = perEpochSchedule(log.epoch + 1, log.lr);
+        } catch (error) {
+          callbackError = error;
+          reply.stop = true;
+        } finally {
+          done(reply);
+        }
+      })();
+    };
+    const onBatch = callbacks.some((cb) => cb.onBatchEnd)
+      ? (progress: BatchProgress): void => {
+          for (const cb of callbacks) cb.onBatchEnd?.(progress);
+        }
+      : undefined;
+
+    const job = binding.fit(
+      model.native,
+      optimizer.native,
+      data.x.native,
+      data.y.native,
+      {
+        epochs: options.epochs,
+        initialEpoch: resume?.epoch ?? 0,
+        batchSize,
+        validationBatchSize: options.validationBatchSize,
+        shuffle: options.shuffle,
+        seed: options.seed,
+        validation: options.validation ? { x: options.validation.x.native, y: options.validation.y.native } : undefined,
+        earlyStopping,
+        schedule: nativeSchedule,
+        inputTransform: nativeTransform(options.inputTransform),
+        device: options.device,
+        threads: options.threads ?? getNumThreads(),
+        progressIntervalMs: options.progressIntervalMs,
+        recordBatches: options.recordBatches,
+      },
+      onEpoch,
+      onBatch,
+    );
+    const signal = options.signal;
+    const abort = (): void => job.stop();
+    if (signal?.aborted) abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    let nativeHistory: NativeHistory;
+    try {
+      nativeHistory = await job.promise;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+    const history: History = {
+      ...nativeHistory,
+      epochs: [...(resume?.epochs ?? []), ...nativeHistory.epochs.map(stripImproved)],
+    };
+    if (callbackError !== undefined) {
+      if (callbackError instanceof Error) Object.assign(callbackError, { history });
+      throw callbackError;
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.(history);
+    return history;
+  });
+}
+
+function readMonitor(log: NativeEpochLog, options: FitOptions): number {
+  const monitor = options.earlyStopping?.monitor ?? (options.validation ? 'val_loss' : 'loss');
+  const values: Record<string, number | undefined> = {
+    val_loss: log.valLoss,
+    val_accuracy: log.valAccuracy,
+    loss: log.loss,
+    accuracy: log.accuracy,
+  };
+  return values[monitor] ?? NaN;
+}

@@ -1,0 +1,4 @@
+export { fit } from './fit';
+export { evaluate, predict, predictMC } from './inference';
+export type { MCOptions } from './inference';
+export type * from './types';
