@@ -181,12 +181,13 @@ export async function extractArchive(archive: string, into: string, checksums: C
   for (const name of MEMBERS) {
     if (!seen.has(name)) throw new Error(`CIFAR-10: ${archive} has no regular file ${FOLDER}/${name}`);
   }
-  for (const [name, expected] of Object.entries(checksums.files)) {
-    const actual = await md5File(path.join(folder, name));
-    if (actual !== expected) {
-      throw new Error(`CIFAR-10: ${FOLDER}/${name} in ${archive} has md5 ${actual}, expected ${expected}`);
+  const expected = Object.entries(checksums.files);
+  const actual = await Promise.all(expected.map(([name]) => md5File(path.join(folder, name))));
+  expected.forEach(([name, md5], k) => {
+    if (actual[k] !== md5) {
+      throw new Error(`CIFAR-10: ${FOLDER}/${name} in ${archive} has md5 ${actual[k]}, expected ${md5}`);
     }
-  }
+  });
   return folder;
 }
 

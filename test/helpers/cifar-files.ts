@@ -140,7 +140,7 @@ export function gzip(tar: Buffer): Buffer {
 export interface Server {
   /** Base URL, e.g. http://127.0.0.1:1234/ */
   url: string;
-  /** Paths requested so far. */
+  /** Paths requested so far (with their query, which routing ignores: tests tag their requests with it). */
   requests: string[];
   close(): Promise<void>;
 }
@@ -153,7 +153,7 @@ export async function serve(routes: Record<string, Buffer | { body: Buffer; trun
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     requests.push(req.url ?? '');
-    const route = routes[req.url ?? ''];
+    const route = routes[(req.url ?? '').split('?')[0] as string];
     if (!route) {
       res.writeHead(404).end('not found');
       return;
