@@ -8,3 +8,16 @@ export * as optim from './optim';
 export { fit, evaluate, predict, predictMC } from './train';
 export type * from './train/types';
 export type { MCOptions } from './train';
+export { save, load, loadModel, loadStateDict, saveCheckpoint, loadCheckpoint } from './io/model-file';
+export type { SaveOptions, LoadedModel, CheckpointState } from './io/model-file';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  readSafetensorsHeader,
+} from './io/safetensors';
+export type { SafetensorsContents, SafetensorsHeader, SafetensorsTensorInfo, SafetensorsDType } from './io/safetensors';
+export { writeFileAtomic } from './io/atomic-write';
+export { datasets } from './data';
+export * as data from './data';
