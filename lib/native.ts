@@ -93,6 +93,19 @@ export function explainLoadFailure(error: unknown): Error {
   return new Error(`torchnode: the native addon failed to load: ${message.split('\n')[0]}`, { cause: error });
 }
 
+// prebuildify names the file after the package (torchnode.node) or, in older versions, node.napi.node.
+function findPrebuild(): string | undefined {
+  const dir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.node'));
+  } catch {
+    return undefined;
+  }
+  const file = files.find((f) => f.startsWith('torchnode')) ?? files.find((f) => f.includes('napi'));
+  return file ? path.join(dir, file) : undefined;
+}
+
 // Order: $TORCHNODE_ADDON (a .node file, for development), then the prebuild shipped in the package,
 // then whatever node-gyp-build finds (build/Release from a local build, then other prebuilds).
 // A prebuild that does not load here (made for another libtorch) falls back to a local build.
@@ -106,9 +119,9 @@ function load(): NativeBinding {
       throw explainLoadFailure(error);
     }
   }
-  const prebuild = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.node');
+  const prebuild = findPrebuild();
   let prebuildError: unknown;
-  if (fs.existsSync(prebuild)) {
+  if (prebuild) {
     try {
       return require(prebuild) as NativeBinding;
     } catch (error) {
