@@ -1,9 +1,10 @@
 // The CIFAR-10 binary format: file names, checksums, and reading a folder of batch files into tensors.
 //
 // Each batch file holds 10,000 records of 3,073 bytes: one label byte (0-9), then the 1,024 red, 1,024 green
-// and 1,024 blue bytes of a 32x32 image, each plane row-major. Files are read whole into one buffer per split,
-// checked (size, labels, optionally md5), then decoded in one native pass (native/cifar.cc) into
-// uint8 images and int64 labels.
+// and 1,024 blue bytes of a 32x32 image, each plane row-major. All sizes (and, with verify, md5s) are checked
+// first; native/cifar.cc then reads and decodes the files in one pass off the event loop into uint8 images and
+// int64 labels, reporting the first label > 9. The TS path below (whole-file buffers, Tensor ops) is the
+// fallback for an addon built without cifar.cc.
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
