@@ -29,4 +29,8 @@ console.log('d/dx sum(x^2) =', x.grad?.tolist());
 
 const labels = tn.tensor(new BigInt64Array([3n, 1n, 2n]));
 const picked: tn.Tensor = a.t().index(tn.tensor([0, 2], { dtype: 'int64' }));
-console.log(labels.dtype, picked.tolist(), tn.noGrad(() => a.mul(2).tolist()));
+console.log(
+  labels.dtype,
+  picked.tolist(),
+  tn.noGrad(() => a.mul(2).tolist()),
+);
