@@ -71,7 +71,10 @@ export function explainLoadFailure(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   const missing = /(lib(?:torch\w*|c10\w*)\.so[.\d]*): cannot open shared object file/.exec(message);
   if (missing) {
-    return new Error(`torchnode: libtorch was not found (${missing[1]} is missing): ${INSTALL_HINT}.`, {
+    // A versioned soname means the addon was built for that libtorch release.
+    const built = /\.so\.(\d+\.\d+)/.exec(missing[1]!);
+    const wanted = built ? `, and this torchnode build was made for libtorch ${built[1]}` : '';
+    return new Error(`torchnode: libtorch was not found (${missing[1]} is missing${wanted}): ${INSTALL_HINT}.`, {
       cause: error,
     });
   }
