@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import test from 'ava';
 import { datasets } from '../lib/data';
+import { progressBar } from '../lib/data/download';
 import type { Tensor } from '../lib/tensor';
 import {
   type Server,
@@ -252,4 +253,16 @@ test('offline: one Error that names the URL, the cause and the three ways to giv
     off.message,
     /^CIFAR-10: no copy found \(.*cifar-10-batches-bin does not exist\) and download is off\. Give the data another way/,
   );
+});
+
+test('the TTY progress bar draws a bar with percentage and sizes, and ends its line when done', (t) => {
+  const written: string[] = [];
+  const bar = progressBar({ write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream);
+  bar({ receivedBytes: 0, totalBytes: 170_000_000 });
+  bar({ receivedBytes: 1, totalBytes: 170_000_000 }); // within 100 ms of the last draw: skipped
+  bar({ receivedBytes: 170_000_000, totalBytes: 170_000_000 });
+  t.deepEqual(written, [
+    `\rCIFAR-10 [${' '.repeat(30)}]   0% 0.0/170.0 MB`,
+    `\rCIFAR-10 [${'#'.repeat(30)}] 100% 170.0/170.0 MB\n`,
+  ]);
 });
