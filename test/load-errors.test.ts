@@ -28,7 +28,7 @@ test('a missing libtorch library is named, with how to install it', (t) => {
   const file = path.join(dir, 'torchnode.node');
   fs.writeFileSync(file, patched);
   const message = loadErrorWith(file);
-  t.regex(message, /^torchnode: libtorch was not found \(libtorch_xyz\.so[.\d]* is missing\)/);
+  t.regex(message, /^torchnode: libtorch was not found \(libtorch_xyz\.so\.1\.13 is missing, and this torchnode build was made for libtorch 1\.13\)/);
   t.regex(message, /apt-get install libtorch-dev libopenblas0-pthread/);
   t.notRegex(message, /\n/);
   fs.rmSync(dir, { recursive: true, force: true });
