@@ -12,6 +12,10 @@
 // Contiguous CPU float32/float64 parameters are updated in one fused pass over their elements (split over
 // threads with at::parallel_for for large tensors), without temporaries; anything else (CUDA, half, strided)
 // takes the equivalent in-place tensor operations.
+//
+// save()/load() use libtorch's optimizer archive (torch::optim::serialize), like libtorch's Adam: load()
+// restores the per-parameter state (step, mu_product, moments); the options stay those given to the
+// constructor. (The JS state dict of native/optimizer.cc carries the hyperparameters as well.)
 #pragma once
 
 #include <torch/arg.h>
