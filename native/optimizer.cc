@@ -5,6 +5,7 @@
 #include <torch/types.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -30,11 +31,17 @@ std::string shapeText(c10::IntArrayRef shape) {
   return out.str();
 }
 
+// The shortest text that reads back as x (0.1, not 0.10000000000000001).
 std::string numberText(double x) {
-  std::ostringstream out;
-  out.precision(17);
-  out << x;
-  return out.str();
+  std::string text;
+  for (int precision = 1; precision <= 17; precision++) {
+    std::ostringstream out;
+    out.precision(precision);
+    out << x;
+    text = out.str();
+    if (!std::isfinite(x) || std::strtod(text.c_str(), nullptr) == x) break;
+  }
+  return text;
 }
 
 // 'nadam' -> 'NAdam': the name that prefixes this optimizer's error messages.

@@ -510,7 +510,7 @@ test('bad optimizer arguments give errors that say what is wrong', (t) => {
   t.throws(() => new optim.NAdam([p], { lr: NaN }), { message: 'NAdam: lr must be a finite number >= 0, got nan' });
   t.throws(() => new optim.NAdam([p], { betas: [1, 0.999] }), { message: 'NAdam: betas[0] must be in [0, 1), got 1' });
   t.throws(() => new optim.Adam([p], { betas: [0.9, -0.1] }), {
-    message: 'Adam: betas[1] must be in [0, 1), got -0.10000000000000001',
+    message: 'Adam: betas[1] must be in [0, 1), got -0.1',
   });
   t.throws(() => new optim.NAdam([p], { eps: -1e-8 }), { message: /NAdam: eps must be a finite number >= 0/ });
   t.throws(() => new optim.NAdam([p], { momentumDecay: -1 }), { message: /NAdam: momentumDecay must be/ });
