@@ -297,11 +297,23 @@ test('integer tensors: true division gives float32; integer numbers keep the int
 test('pow with a number and with a tensor', (t) => {
   t.deepEqual(tn.tensor([1, 2, 3]).pow(2).tolist(), [1, 4, 9]);
   close(t, tn.tensor([4, 9]).pow(0.5).toArray() as Float32Array, [2, 3]);
-  t.deepEqual(tn.tensor([2, 3, 4]).pow(tn.tensor([3, 2, 0.5])).tolist(), [8, 9, 2]);
-  t.deepEqual(tn.tensor([[2], [3]]).pow(tn.tensor([1, 2])).tolist(), [
-    [2, 4],
-    [3, 9],
-  ]);
+  t.deepEqual(
+    tn
+      .tensor([2, 3, 4])
+      .pow(tn.tensor([3, 2, 0.5]))
+      .tolist(),
+    [8, 9, 2],
+  );
+  t.deepEqual(
+    tn
+      .tensor([[2], [3]])
+      .pow(tn.tensor([1, 2]))
+      .tolist(),
+    [
+      [2, 4],
+      [3, 9],
+    ],
+  );
 });
 
 test('matmul: 2-D, matrix-vector, and batched', (t) => {
@@ -318,8 +330,18 @@ test('matmul: 2-D, matrix-vector, and batched', (t) => {
     [43, 50],
   ]);
   // [2,3] x [3,1]
-  t.deepEqual(A().matmul(tn.tensor([[1], [0], [-1]])).tolist(), [[-2], [-2]]);
-  t.deepEqual(A().matmul(tn.tensor([1, 1, 1])).tolist(), [6, 15]);
+  t.deepEqual(
+    A()
+      .matmul(tn.tensor([[1], [0], [-1]]))
+      .tolist(),
+    [[-2], [-2]],
+  );
+  t.deepEqual(
+    A()
+      .matmul(tn.tensor([1, 1, 1]))
+      .tolist(),
+    [6, 15],
+  );
   // batched [2,2,2] x [2,2,2]
   const batch = tn.tensor([
     [
@@ -377,16 +399,11 @@ test('unary ops', (t) => {
   close(t, tn.tensor([1, Math.E]).log().toArray() as Float32Array, [0, 1]);
   close(t, tn.tensor([0]).sigmoid().toArray() as Float32Array, [0.5]);
   close(t, tn.tensor([0, 1]).tanh().toArray() as Float32Array, [0, Math.tanh(1)]);
-  t.deepEqual(
-    A()
-      .t()
-      .tolist(),
-    [
-      [1, 4],
-      [2, 5],
-      [3, 6],
-    ],
-  );
+  t.deepEqual(A().t().tolist(), [
+    [1, 4],
+    [2, 5],
+    [3, 6],
+  ]);
   t.deepEqual(A().flatten().tolist(), [1, 2, 3, 4, 5, 6]);
 });
 
@@ -421,7 +438,15 @@ test('std and var (Bessel-corrected)', (t) => {
   close(t, A().var({ dim: 0 }).toArray() as Float32Array, [4.5, 4.5, 4.5]);
   t.deepEqual(A().std({ dim: 0, keepdim: true }).shape, [1, 3]);
   // all six values: mean 3.5, squared deviations sum 17.5, var 3.5
-  close(t, [A().var({ dim: [0, 1] }).item()], [3.5]);
+  close(
+    t,
+    [
+      A()
+        .var({ dim: [0, 1] })
+        .item(),
+    ],
+    [3.5],
+  );
 });
 
 test('max/min/argmax/argmin: all, one dim, keepdim', (t) => {
@@ -633,7 +658,9 @@ test('backward: d/dx sum(x^2) = 2x', (t) => {
   // through matmul: d/dW sum(W @ v) = 1 v^T
   const w = tn.zeros([2, 3]);
   w.requiresGrad = true;
-  w.matmul(tn.tensor([1, 2, 3])).sum().backward();
+  w.matmul(tn.tensor([1, 2, 3]))
+    .sum()
+    .backward();
   t.deepEqual(w.grad?.tolist(), [
     [1, 2, 3],
     [1, 2, 3],
