@@ -1,0 +1,98 @@
+// Learning-rate search: an LR range test (exponential ramp over about one epoch, loss vs LR) and the
+// pure functions that read its curve. The sweep that follows lives in run.ts (it trains).
+
+export interface RangeCurve {
+  lrs: number[];
+  losses: number[];
+  /** Bias-corrected exponential moving average of the losses (beta 0.98), as fastai's finder plots it. */
+  smoothed: number[];
+}
+
+export interface RangeSuggestion {
+  /** LR at the minimum of the smoothed loss. */
+  minLossLr: number;
+  /** LR where the smoothed loss falls fastest per unit of log(LR), before the minimum. */
+  steepestLr: number;
+  /** The suggestion: a tenth of minLossLr (the point where the loss is still falling steadily). */
+  suggestedLr: number;
+  /** Index (into the curve) of the minimum and of the steepest descent. */
+  minIndex: number;
+  steepestIndex: number;
+  /** True when the ramp stopped early because the loss became NaN/infinite (the curve ends there). */
+  diverged: boolean;
+}
+
+export function smooth(losses: readonly number[], beta = 0.98): number[] {
+  const out: number[] = [];
+  let avg = 0;
+  for (let i = 0; i < losses.length; i++) {
+    avg = beta * avg + (1 - beta) * (losses[i] as number);
+    out.push(avg / (1 - beta ** (i + 1)));
+  }
+  return out;
+}
+
+export function rangeCurve(lrs: ArrayLike<number>, losses: ArrayLike<number>): RangeCurve {
+  const n = Math.min(lrs.length, losses.length);
+  const l: number[] = [];
+  const r: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const value = losses[i] as number;
+    if (!Number.isFinite(value)) break;
+    l.push(value);
+    r.push(lrs[i] as number);
+  }
+  return { lrs: r, losses: l, smoothed: smooth(l) };
+}
+
+/** Reads a range-test curve: the minimum of the smoothed loss, the steepest descent before it, and the
+ *  suggestion (minLossLr / 10). `skip` leading batches are ignored (the moving average is still warming up). */
+export function suggestLr(curve: RangeCurve, diverged = false): RangeSuggestion {
+  const s = curve.smoothed;
+  const n = s.length;
+  if (n < 5) throw new Error(`LR range test: only ${n} finite losses were recorded; widen the ramp or use --lr`);
+  const skip = Math.min(Math.floor(n * 0.05), 20);
+  let minIndex = skip;
+  for (let i = skip; i < n; i++) if ((s[i] as number) < (s[minIndex] as number)) minIndex = i;
+  // Slope over a window of k points each side, against log(lr).
+  const k = Math.max(1, Math.floor(n / 50));
+  let steepestIndex = skip;
+  let steepest = Infinity;
+  for (let i = skip; i <= minIndex; i++) {
+    const a = Math.max(0, i - k);
+    const b = Math.min(n - 1, i + k);
+    if (b === a) continue;
+    const slope =
+      ((s[b] as number) - (s[a] as number)) / (Math.log(curve.lrs[b] as number) - Math.log(curve.lrs[a] as number));
+    if (slope < steepest) {
+      steepest = slope;
+      steepestIndex = i;
+    }
+  }
+  const minLossLr = curve.lrs[minIndex] as number;
+  return {
+    minLossLr,
+    steepestLr: curve.lrs[steepestIndex] as number,
+    suggestedLr: minLossLr / 10,
+    minIndex,
+    steepestIndex,
+    diverged,
+  };
+}
+
+/** The sweep's candidates: the suggestion and `factor` below and above it (rounded to 2 significant digits). */
+export function sweepCandidates(suggested: number, count = 3, factor = 3): number[] {
+  const half = Math.floor(count / 2);
+  const out: number[] = [];
+  for (let i = -half; i < count - half; i++) out.push(Number((suggested * factor ** i).toPrecision(2)));
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/** Keeps at most `max` points of a curve (evenly spaced, last point kept) for charts and JSON. */
+export function thin<T>(values: readonly T[], max = 400): T[] {
+  if (values.length <= max) return [...values];
+  const out: T[] = [];
+  const step = (values.length - 1) / (max - 1);
+  for (let i = 0; i < max; i++) out.push(values[Math.round(i * step)] as T);
+  return out;
+}

@@ -1,0 +1,457 @@
+// The exercise end to end: for each variant, LR search (range test + sweep), training with early stopping and
+// a checkpoint per epoch, test evaluation, activation statistics, MC Dropout; then summary.json and the report.
+// Everything a finished variant produced stays in --out/<variant>/; --resume continues where it stopped.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { standardizationToTensors } from '../data/transforms';
+import { loadCheckpoint, save, saveCheckpoint } from '../io/model-file';
+import { writeFileAtomic } from '../io/atomic-write';
+import { NAdam } from '../optim';
+import { getNumThreads, manualSeed, version } from '../runtime';
+import type { Tensor } from '../tensor';
+import { evaluate, fit, predict, predictMC } from '../train';
+import type { BatchProgress, EpochEnd, EpochLog, History, InputTransform, ResumeState } from '../train/types';
+import {
+  activationStats,
+  comparisonRows,
+  mcAnalysis,
+  type ComparisonRow,
+  type LayerStats,
+  type McAnalysis,
+} from './analysis';
+import { answers, type Answers } from './answers';
+import { inputSpec, inputTransform, loadData, type ExerciseData, type InputSpec } from './data';
+import { rangeCurve, suggestLr, sweepCandidates, thin, type RangeSuggestion } from './lr-search';
+import type { ExerciseOptions } from './options';
+import { VARIANTS, buildModel, variantConfig, type VariantConfig, type VariantName } from './variants';
+import { historyCsv } from '../report/csv';
+import { writeReport } from '../report';
+
+export type Phase = 'range-test' | 'sweep' | 'train';
+
+export interface ExerciseHooks {
+  signal?: AbortSignal;
+  /** A phase starts: `epochs` and `batches` (per epoch) say how long it is. */
+  onPhase?(e: { variant: VariantName; phase: Phase; label: string; epochs: number; batches: number }): void;
+  onEpoch?(variant: VariantName, phase: Phase, log: EpochEnd): void;
+  onBatch?(variant: VariantName, phase: Phase, progress: BatchProgress): void;
+  /** One line of narration (variant done, LR chosen, skipped on resume, ...). */
+  log?(line: string): void;
+}
+
+export interface SweepResult {
+  lr: number;
+  bestValLoss: number;
+  diverged: boolean;
+  epochs: EpochLog[];
+}
+
+export interface LrSearchResult {
+  source: 'search' | 'flag';
+  chosenLr: number;
+  rangeTest?: { lrs: number[]; losses: number[]; smoothed: number[]; batches: number } & RangeSuggestion;
+  sweep?: SweepResult[];
+  seconds: number;
+}
+
+export interface VariantResult {
+  name: VariantName;
+  config: VariantConfig;
+  seed: number;
+  input: { mode: InputSpec['mode']; scale: number; standardized: boolean };
+  parameters: number;
+  lrSearch: LrSearchResult;
+  history: {
+    epochs: EpochLog[];
+    bestEpoch: number;
+    bestValLoss: number;
+    stoppedEarly: boolean;
+    restoredBestWeights: boolean;
+    seconds: number;
+  };
+  validation: { loss: number; accuracy: number };
+  test: { loss: number; accuracy: number };
+  activations: { init: LayerStats[]; trained: LayerStats[] };
+  mc?: McAnalysis;
+}
+
+export interface Summary {
+  torchnode: string;
+  libtorch: string;
+  device: string;
+  threads: number;
+  cpus: number;
+  node: string;
+  platform: string;
+  seed: number;
+  complete: boolean;
+  options: ExerciseOptions;
+  data: { source: string; train: number; validation: number; test: number };
+  variants: VariantResult[];
+  comparison: ComparisonRow[];
+  answers: Answers;
+  wallSeconds: number;
+}
+
+const exists = (p: string): boolean => fs.existsSync(p);
+const readJson = <T>(p: string): T => JSON.parse(fs.readFileSync(p, 'utf8')) as T;
+const writeJson = (p: string, value: unknown): Promise<void> =>
+  writeFileAtomic(p, JSON.stringify(value, null, 2) + '\n');
+
+/** Per-variant files. */
+export function variantFiles(out: string, name: string) {
+  const dir = path.join(out, name);
+  return {
+    dir,
+    lrSearch: path.join(dir, 'lr-search.json'),
+    initStats: path.join(dir, 'init-activations.json'),
+    checkpoint: path.join(dir, 'checkpoint.safetensors'),
+    history: path.join(dir, 'history.csv'),
+    model: path.join(dir, 'model.safetensors'),
+    result: path.join(dir, 'result.json'),
+  };
+}
+
+function isAbort(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function epochLog(e: EpochEnd | EpochLog): EpochLog {
+  const log: EpochLog = { epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, lr: e.lr, seconds: e.seconds };
+  if (e.valLoss !== undefined) log.valLoss = e.valLoss;
+  if (e.valAccuracy !== undefined) log.valAccuracy = e.valAccuracy;
+  return log;
+}
+
+/** fit that turns a NaN/inf loss into a result (the LR search's high rates diverge on purpose). */
+async function fitOrDiverge(...args: Parameters<typeof fit>): Promise<{ history: History; diverged: boolean }> {
+  try {
+    return { history: await fit(...args), diverged: false };
+  } catch (error) {
+    const history = (error as { history?: History }).history;
+    if (history && /loss became/.test((error as Error).message)) return { history, diverged: true };
+    throw error;
+  }
+}
+
+class Aborted extends Error {}
+
+async function searchLr(
+  variant: VariantConfig,
+  seed: number,
+  data: ExerciseData,
+  transform: InputTransform,
+  o: ExerciseOptions,
+  hooks: ExerciseHooks,
+): Promise<LrSearchResult> {
+  const started = Date.now();
+  const name = variant.name;
+  const batches = Math.ceil((data.train.x.shape[0] as number) / o.batchSize);
+  // 1. Range test.
+  hooks.onPhase?.({ variant: name, phase: 'range-test', label: 'LR range test', epochs: o.rangeEpochs, batches });
+  manualSeed(seed);
+  const model = buildModel(variant);
+  const optimizer = new NAdam(model.parameters(), { lr: o.rangeStart });
+  const steps = batches * o.rangeEpochs;
+  const range = await fitOrDiverge(model, optimizer, data.train, {
+    epochs: o.rangeEpochs,
+    batchSize: o.batchSize,
+    seed,
+    schedule: { type: 'exponential', start: o.rangeStart, end: o.rangeEnd, steps },
+    recordBatches: true,
+    inputTransform: transform,
+    device: o.device,
+    signal: hooks.signal,
+    onBatchEnd: (p) => hooks.onBatch?.(name, 'range-test', p),
+  });
+  if (range.history.aborted || isAbort(hooks.signal)) throw new Aborted();
+  const curve = rangeCurve(range.history.batchLrs ?? [], range.history.batchLosses ?? []);
+  const suggestion = suggestLr(curve, range.diverged);
+  hooks.log?.(
+    `${name}: range test: min smoothed loss at lr ${suggestion.minLossLr.toPrecision(3)}, steepest descent at ` +
+      `${suggestion.steepestLr.toPrecision(3)}; suggestion ${suggestion.suggestedLr.toPrecision(3)}`,
+  );
+  // 2. Sweep: the same initial weights (same seed) for every candidate; best val_loss wins.
+  const sweep: SweepResult[] = [];
+  for (const lr of sweepCandidates(suggestion.suggestedLr, o.sweepCandidates, o.sweepFactor)) {
+    hooks.onPhase?.({ variant: name, phase: 'sweep', label: `sweep lr ${lr}`, epochs: o.sweepEpochs, batches });
+    manualSeed(seed);
+    const m = buildModel(variant);
+    const opt = new NAdam(m.parameters(), { lr });
+    const run = await fitOrDiverge(m, opt, data.train, {
+      epochs: o.sweepEpochs,
+      batchSize: o.batchSize,
+      seed,
+      validation: data.validation,
+      inputTransform: transform,
+      device: o.device,
+      signal: hooks.signal,
+      onEpochEnd: (log) => hooks.onEpoch?.(name, 'sweep', log),
+      onBatchEnd: (p) => hooks.onBatch?.(name, 'sweep', p),
+    });
+    if (run.history.aborted || isAbort(hooks.signal)) throw new Aborted();
+    const epochs = run.history.epochs.map(epochLog);
+    const losses = epochs.map((e) => e.valLoss ?? Infinity);
+    const bestValLoss = run.diverged || losses.length === 0 ? Infinity : Math.min(...losses);
+    sweep.push({ lr, bestValLoss, diverged: run.diverged, epochs });
+    hooks.log?.(`${name}: sweep lr ${lr}: best val_loss ${bestValLoss.toFixed(4)}`);
+  }
+  const winner = sweep.reduce((a, b) => (b.bestValLoss < a.bestValLoss ? b : a));
+  if (!Number.isFinite(winner.bestValLoss)) {
+    throw new Error(`${name}: every LR of the sweep diverged (${sweep.map((s) => s.lr).join(', ')}); pass --lr`);
+  }
+  return {
+    source: 'search',
+    chosenLr: winner.lr,
+    rangeTest: {
+      ...suggestion,
+      batches: curve.lrs.length,
+      lrs: curve.lrs,
+      losses: curve.losses,
+      smoothed: curve.smoothed,
+    },
+    sweep,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+function statsBatch(data: ExerciseData): Tensor {
+  const n = Math.min(1000, data.validation.x.shape[0] as number);
+  return data.validation.x.narrow(0, 0, n);
+}
+
+async function runVariant(
+  variant: VariantConfig,
+  data: ExerciseData,
+  o: ExerciseOptions,
+  hooks: ExerciseHooks,
+): Promise<VariantResult> {
+  const name = variant.name;
+  const files = variantFiles(o.out, name);
+  fs.mkdirSync(files.dir, { recursive: true });
+  const seed = o.seed + VARIANTS.findIndex((v) => v.name === name);
+  const spec = inputSpec(variant.input, data.train.x);
+  const transform = inputTransform(spec);
+
+  // LR: the flag, a finished search (on --resume), or a new search.
+  let lrSearch: LrSearchResult;
+  if (o.lr !== undefined) lrSearch = { source: 'flag', chosenLr: o.lr, seconds: 0 };
+  else if (o.resume && exists(files.lrSearch)) {
+    lrSearch = readJson<LrSearchResult>(files.lrSearch);
+    hooks.log?.(`${name}: LR search already done (lr ${lrSearch.chosenLr}), from ${files.lrSearch}`);
+  } else {
+    lrSearch = await searchLr(variant, seed, data, transform, o, hooks);
+    await writeJson(files.lrSearch, lrSearch);
+  }
+  const lr = lrSearch.chosenLr;
+  hooks.log?.(`${name}: training with lr ${lr} (${lrSearch.source})`);
+
+  manualSeed(seed);
+  const model = buildModel(variant);
+  const optimizer = new NAdam(model.parameters(), { lr });
+  const sample = statsBatch(data);
+  let init: LayerStats[];
+  if (o.resume && exists(files.initStats)) init = readJson<LayerStats[]>(files.initStats);
+  else {
+    init = activationStats(model, sample, transform);
+    await writeJson(files.initStats, init);
+  }
+
+  let resume: ResumeState | undefined;
+  if (o.resume && exists(files.checkpoint)) {
+    resume = await loadCheckpoint(files.checkpoint, model, optimizer);
+    hooks.log?.(`${name}: resuming after epoch ${resume.epoch} from ${files.checkpoint}`);
+  }
+  const epochs: EpochLog[] = [...(resume?.epochs ?? [])];
+  let bestState: Tensor[] | undefined = resume?.bestState;
+  const batches = Math.ceil((data.train.x.shape[0] as number) / o.batchSize);
+  hooks.onPhase?.({ variant: name, phase: 'train', label: 'training', epochs: o.epochs, batches });
+
+  let history: History;
+  const finished = resume && (resume.wait >= o.patience || resume.epoch >= o.epochs);
+  if (resume && finished) {
+    // Stopped between the last checkpoint and the result: training was over; put the best weights back.
+    const keys = Object.keys(model.stateDict());
+    if (bestState) model.loadStateDict(Object.fromEntries(keys.map((k, i) => [k, bestState![i]!])));
+    history = {
+      epochs,
+      bestEpoch: resume.bestEpoch,
+      best: resume.best,
+      wait: resume.wait,
+      stoppedEarly: resume.wait >= o.patience,
+      aborted: false,
+      stoppedByCallback: false,
+      restoredBestWeights: bestState !== undefined,
+      seconds: 0,
+    };
+  } else {
+    history = await fit(model, optimizer, data.train, {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      seed: resume ? undefined : seed,
+      validation: data.validation,
+      earlyStopping: { monitor: 'val_loss', patience: o.patience, restoreBestWeights: true },
+      inputTransform: transform,
+      device: o.device,
+      signal: hooks.signal,
+      resume,
+      onBatchEnd: (p) => hooks.onBatch?.(name, 'train', p),
+      onEpochEnd: async (log) => {
+        epochs.push(epochLog(log));
+        if (log.improved) bestState = Object.values(model.stateDict()).map((t) => t.clone());
+        await saveCheckpoint(files.checkpoint, model, optimizer, {
+          epoch: log.epoch,
+          best: log.best,
+          bestEpoch: log.bestEpoch,
+          wait: log.wait,
+          bestState,
+          epochs,
+          lr: log.lr,
+        });
+        await writeFileAtomic(files.history, historyCsv(epochs));
+        hooks.onEpoch?.(name, 'train', log);
+      },
+    });
+    if (history.aborted || isAbort(hooks.signal)) throw new Aborted();
+  }
+  const trainSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
+
+  const inference = { inputTransform: transform, device: o.device };
+  const validation = await evaluate(model, data.validation, inference);
+  const test = await evaluate(model, data.test, inference);
+  const trained = activationStats(model, sample, transform);
+  let mc: McAnalysis | undefined;
+  if (variant.mcDropout) {
+    manualSeed(seed);
+    const { mean, std } = await predictMC(model, data.test.x, { ...inference, samples: o.mcSamples });
+    const plain = await predict(model, data.test.x, inference);
+    mc = mcAnalysis(mean, std, plain, data.test.y, o.mcSamples);
+    for (const t of [mean, std, plain]) t.dispose();
+  }
+
+  if (o.device !== 'cpu') model.to('cpu');
+  await save(model, files.model, {
+    extra: {
+      variant: name,
+      config: variant,
+      input: { mode: spec.mode, scale: spec.scale },
+      lr,
+      classes: data.classes,
+      testAccuracy: test.accuracy,
+    },
+    extraTensors: spec.standardization ? standardizationToTensors(spec.standardization) : {},
+  });
+  await writeFileAtomic(files.history, historyCsv(epochs));
+  const bestEpoch = history.bestEpoch;
+  const result: VariantResult = {
+    name,
+    config: variant,
+    seed,
+    input: { mode: spec.mode, scale: spec.scale, standardized: spec.standardization !== undefined },
+    parameters: model.parameterCount(),
+    lrSearch,
+    history: {
+      epochs,
+      bestEpoch,
+      bestValLoss: epochs[bestEpoch - 1]?.valLoss ?? NaN,
+      stoppedEarly: history.stoppedEarly,
+      restoredBestWeights: history.restoredBestWeights,
+      seconds: trainSeconds,
+    },
+    validation,
+    test,
+    activations: { init, trained },
+  };
+  if (mc) result.mc = mc;
+  await writeJson(files.result, result);
+  fs.rmSync(files.checkpoint, { force: true });
+  return result;
+}
+
+export function buildSummary(
+  o: ExerciseOptions,
+  data: ExerciseData,
+  results: VariantResult[],
+  complete: boolean,
+  wallSeconds: number,
+): Summary {
+  const comparison = comparisonRows(
+    results.map((r) => ({
+      variant: r.name,
+      chosenLr: r.lrSearch.chosenLr,
+      lrSource: r.lrSearch.source,
+      epochs: r.history.epochs,
+      bestEpoch: r.history.bestEpoch,
+      testAccuracy: r.test.accuracy,
+      ...(r.mc ? { mcAccuracy: r.mc.accuracy } : {}),
+    })),
+  );
+  return {
+    torchnode: version.torchnode,
+    libtorch: version.libtorch,
+    device: o.device,
+    threads: getNumThreads(),
+    cpus: os.availableParallelism(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    seed: o.seed,
+    complete,
+    options: o,
+    data: {
+      source: data.source,
+      train: data.train.x.shape[0] as number,
+      validation: data.validation.x.shape[0] as number,
+      test: data.test.x.shape[0] as number,
+    },
+    variants: results.map((r) => ({
+      ...r,
+      lrSearch: r.lrSearch.rangeTest ? { ...r.lrSearch, rangeTest: { ...r.lrSearch.rangeTest } } : r.lrSearch,
+    })),
+    comparison,
+    answers: answers(results, comparison),
+    wallSeconds,
+  };
+}
+
+/** Runs the exercise; resolves with the summary (complete: false when stopped by the signal). */
+export async function runExercise(o: ExerciseOptions, hooks: ExerciseHooks = {}): Promise<Summary> {
+  const started = Date.now();
+  fs.mkdirSync(o.out, { recursive: true });
+  if (!o.resume) {
+    for (const v of o.variants) fs.rmSync(variantFiles(o.out, v).dir, { recursive: true, force: true });
+  }
+  const data = await loadData({
+    dataDir: o.dataDir,
+    validation: o.validation,
+    trainLimit: o.trainLimit,
+    testLimit: o.testLimit,
+  });
+  hooks.log?.(
+    `data: ${data.train.x.shape[0]} train, ${data.validation.x.shape[0]} validation, ${data.test.x.shape[0]} test images from ${data.source}`,
+  );
+  const results: VariantResult[] = [];
+  let complete = true;
+  for (const name of o.variants) {
+    const variant = variantConfig(name, o.variantOverrides?.[name]);
+    const files = variantFiles(o.out, name);
+    if (o.resume && exists(files.result)) {
+      hooks.log?.(`${name}: already finished, from ${files.result}`);
+      results.push(readJson<VariantResult>(files.result));
+      continue;
+    }
+    try {
+      results.push(await runVariant(variant, data, o, hooks));
+    } catch (error) {
+      if (!(error instanceof Aborted)) throw error;
+      complete = false;
+      hooks.log?.(`${name}: stopped; --resume continues from the last checkpoint`);
+      break;
+    }
+  }
+  const summary = buildSummary(o, data, results, complete, (Date.now() - started) / 1000);
+  await writeReport(o.out, summary);
+  return summary;
+}
+
+export { thin };
