@@ -151,6 +151,7 @@ export interface CurveSummary {
   first: number;
   final: number;
   max: number;
+  /** The smoothed curve's minimum. */
   min: number;
   /** Step (0-based) of the smoothed minimum. */
   minStep: number;
@@ -197,7 +198,7 @@ export function summarizeCurve(losses: ArrayLike<number>, window = 10): CurveSum
     first: raw[0] ?? NaN,
     final,
     max: raw.reduce((a, b) => (Number.isNaN(b) ? Infinity : Math.max(a, b)), -Infinity),
-    min: raw.reduce((a, b) => Math.min(a, b), Infinity),
+    min,
     minStep,
     climbAfterMin: Math.max(...after) - min,
     diverged: !finite || (s.at(-1) as number) > (s[0] as number),
