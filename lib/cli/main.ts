@@ -1,12 +1,18 @@
 // The command line: one subcommand per job. Each command module stays importable on its own.
 import { Command, CommanderError } from 'commander';
 import { formatInfo, systemInfo } from './info';
+import { registerExerciseCommands } from './exercise';
+import { registerPredictCommand } from './predict';
 
 export function buildProgram(): Command {
   const program = new Command('torchnode')
     .description('Deep learning from TypeScript on libtorch, and the CIFAR-10 deep-MLP exercise end to end')
     .exitOverride()
     .showHelpAfterError();
+
+  registerExerciseCommands(program);
+  registerPredictCommand(program);
+  // TODO(questions): once lib/cli/questions.ts exists: registerQuestionsCommand(program);
 
   program
     .command('info')

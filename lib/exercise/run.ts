@@ -144,6 +144,7 @@ async function searchLr(
   transform: InputTransform,
   o: ExerciseOptions,
   hooks: ExerciseHooks,
+  rangeOnly = false,
 ): Promise<LrSearchResult> {
   const started = Date.now();
   const name = variant.name;
@@ -172,6 +173,20 @@ async function searchLr(
     `${name}: range test: min smoothed loss at lr ${suggestion.minLossLr.toPrecision(3)}, steepest descent at ` +
       `${suggestion.steepestLr.toPrecision(3)}; suggestion ${suggestion.suggestedLr.toPrecision(3)}`,
   );
+  if (rangeOnly) {
+    return {
+      source: 'search',
+      chosenLr: suggestion.suggestedLr,
+      rangeTest: {
+        ...suggestion,
+        batches: curve.lrs.length,
+        lrs: curve.lrs,
+        losses: curve.losses,
+        smoothed: curve.smoothed,
+      },
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
   // 2. Sweep: the same initial weights (same seed) for every candidate; best val_loss wins.
   const sweep: SweepResult[] = [];
   for (const lr of sweepCandidates(suggestion.suggestedLr, o.sweepCandidates, o.sweepFactor)) {
@@ -452,6 +467,43 @@ export async function runExercise(o: ExerciseOptions, hooks: ExerciseHooks = {})
   const summary = buildSummary(o, data, results, complete, (Date.now() - started) / 1000);
   await writeReport(o.out, summary);
   return summary;
+}
+
+/** `torchnode lr-find`: the LR search of one variant (range test, and the sweep unless `rangeOnly`), written to
+ *  --out/<variant>/lr-search.json. */
+export async function findLr(
+  o: ExerciseOptions,
+  name: VariantName,
+  hooks: ExerciseHooks = {},
+  rangeOnly = false,
+): Promise<LrSearchResult> {
+  const variant = variantConfig(name, o.variantOverrides?.[name]);
+  const data = await loadData({
+    dataDir: o.dataDir,
+    validation: o.validation,
+    trainLimit: o.trainLimit,
+    testLimit: o.testLimit,
+  });
+  const seed = o.seed + VARIANTS.findIndex((v) => v.name === name);
+  const transform = inputTransform(inputSpec(variant.input, data.train.x));
+  const files = variantFiles(o.out, name);
+  fs.mkdirSync(files.dir, { recursive: true });
+  try {
+    const result = await searchLr(
+      variant,
+      seed,
+      data,
+      transform,
+      rangeOnly ? { ...o, sweepCandidates: 1 } : o,
+      hooks,
+      rangeOnly,
+    );
+    await writeJson(files.lrSearch, result);
+    return result;
+  } catch (error) {
+    if (error instanceof Aborted) throw new Error('stopped');
+    throw error;
+  }
 }
 
 export { thin };
