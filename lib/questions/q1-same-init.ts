@@ -63,7 +63,7 @@ export const q1: Question<Q1Config> = {
   configs: {
     full: { trainSize: 10000, hidden: [100, 100, 100], epochs: 5, batchSize: 32, lr: 1e-3 },
     quick: { trainSize: 3000, hidden: [100, 100, 100], epochs: 3, batchSize: 64, lr: 1e-3 },
-    tiny: { trainSize: 512, hidden: [16, 16, 16], epochs: 2, batchSize: 64, lr: 1e-3 },
+    tiny: { trainSize: 512, hidden: [16, 16, 16], epochs: 4, batchSize: 32, lr: 1e-2 },
   },
   async run(ctx, cfg): Promise<Answer> {
     const constant = await trainOne(ctx, cfg, 'constant');

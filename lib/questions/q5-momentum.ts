@@ -1,6 +1,6 @@
 // Q5: what may happen with SGD momentum 0.99999? Loss curves over the same steps for 0.9, 0.99, 0.99999.
 import * as tn from '../index';
-import { fmt, head, summarizeCurve } from './measure';
+import { fmt, head, summarizeCurve, type CurveSummary } from './measure';
 import type { Answer, Question } from './types';
 
 export interface Q5Config {
@@ -55,7 +55,13 @@ export const q5: Question<Q5Config> = {
     },
   },
   async run(ctx, cfg): Promise<Answer> {
-    const runs = [];
+    const runs: {
+      momentum: number;
+      losses: number[];
+      summary: CurveSummary;
+      testAccuracy: number;
+      stoppedEarly: boolean;
+    }[] = [];
     for (const momentum of cfg.momenta) {
       tn.manualSeed(ctx.seed); // the same initial weights and the same batches for every momentum
       const sizes = [ctx.data.features, ...cfg.hidden, ctx.data.classes];

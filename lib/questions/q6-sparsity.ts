@@ -1,7 +1,7 @@
 // Q6: three ways to get a sparse model (L1 penalty, magnitude pruning with fine-tuning, L1 then a
 // threshold with fine-tuning), and whether dropout makes weights sparse.
 import * as tn from '../index';
-import { fmt, head, kernels, manualTrain, pct, sparsity, type Sparsity } from './measure';
+import { head, kernels, manualTrain, pct, sparsity, type Sparsity } from './measure';
 import type { Answer, Context, Question } from './types';
 
 export interface Q6Config {
