@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <sstream>
 
 #include "errors.h"
 
@@ -99,6 +100,14 @@ Napi::Array fromShape(Napi::Env env, c10::IntArrayRef shape) {
   auto array = Napi::Array::New(env, shape.size());
   for (size_t i = 0; i < shape.size(); i++) array.Set(i, Napi::Number::New(env, static_cast<double>(shape[i])));
   return array;
+}
+
+std::string shapeText(c10::IntArrayRef shape) {
+  std::ostringstream out;
+  out << '[';
+  for (size_t i = 0; i < shape.size(); i++) out << (i ? ", " : "") << shape[i];
+  out << ']';
+  return out.str();
 }
 
 std::string requireString(const Napi::Value& value, const char* what) {

@@ -19,6 +19,8 @@ std::string deviceName(const torch::Device& device);
 
 std::vector<int64_t> toShape(const Napi::Value& value, const char* what);
 Napi::Array fromShape(Napi::Env env, c10::IntArrayRef shape);
+// "[2, 3]": how error messages show a shape.
+std::string shapeText(c10::IntArrayRef shape);
 
 std::string requireString(const Napi::Value& value, const char* what);
 double requireNumber(const Napi::Value& value, const char* what);

@@ -17,14 +17,6 @@ namespace torchnode {
 
 namespace {
 
-std::string shapeText(c10::IntArrayRef shape) {
-  std::ostringstream out;
-  out << '[';
-  for (size_t i = 0; i < shape.size(); i++) out << (i ? ", " : "") << shape[i];
-  out << ']';
-  return out.str();
-}
-
 Napi::Value option(const Napi::Object& options, const char* key) {
   return options.Get(key);
 }

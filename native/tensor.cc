@@ -12,14 +12,6 @@ namespace torchnode {
 
 namespace {
 
-std::string shapeText(c10::IntArrayRef shape) {
-  std::ostringstream out;
-  out << '[';
-  for (size_t i = 0; i < shape.size(); i++) out << (i ? ", " : "") << shape[i];
-  out << ']';
-  return out.str();
-}
-
 // Reported sizes are per handle: two handles over one storage count it twice, which only makes V8
 // collect a little earlier.
 int64_t reportedSize(const torch::Tensor& t) {
