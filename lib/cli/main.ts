@@ -30,7 +30,8 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command may set process.exitCode (e.g. 130 when Ctrl-C stopped the exercise).
+    return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     process.stderr.write(`torchnode: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -313,6 +313,9 @@ async function runVariant(
       resume,
       onBatchEnd: (p) => hooks.onBatch?.(name, 'train', p),
       onEpochEnd: async (log) => {
+        // An abort stops fit mid-epoch, and fit still reports that partial epoch: never checkpoint it (resume
+        // redoes the epoch from the last whole one, exactly).
+        if (isAbort(hooks.signal)) return;
         epochs.push(epochLog(log));
         if (log.improved) bestState = Object.values(model.stateDict()).map((t) => t.clone());
         await saveCheckpoint(files.checkpoint, model, optimizer, {

@@ -95,13 +95,13 @@ export function lineChart(o: ChartOptions): string {
     `<text x="${m.left + pw / 2}" y="${height - 8}" text-anchor="middle">${esc(o.xLabel)}</text>`,
     `<text x="14" y="${m.top + ph / 2}" text-anchor="middle" transform="rotate(-90 14 ${m.top + ph / 2})">${esc(o.yLabel)}</text>`,
   );
-  for (const mk of o.markers ?? []) {
+  for (const [mi, mk] of (o.markers ?? []).entries()) {
     if (!Number.isFinite(tx(mk.x))) continue;
     const px = sx(mk.x);
     const color = mk.color ?? '#555';
     parts.push(
       `<line x1="${px.toFixed(1)}" y1="${m.top}" x2="${px.toFixed(1)}" y2="${m.top + ph}" stroke="${color}" stroke-dasharray="4 3"/>`,
-      `<text x="${(px + 3).toFixed(1)}" y="${m.top + 12}" fill="${color}" font-size="11">${esc(mk.label)}</text>`,
+      `<text x="${(px + 3).toFixed(1)}" y="${m.top + 12 + mi * 13}" fill="${color}" font-size="11">${esc(mk.label)}</text>`,
     );
   }
   o.series.forEach((s, i) => {
