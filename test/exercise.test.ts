@@ -35,7 +35,9 @@ test('the variant table holds the four variants of DESIGN.md with their layers',
   t.is(bnConfig.eps, 1e-3);
   t.is(variantConfig('selu').kernelInitializer, 'lecun_normal');
   t.is(variantConfig('selu').input, 'standardized');
-  t.throws(() => variantConfig('relu'), { message: /unknown variant 'relu'; the variants are elu, bn, selu, alpha-dropout/ });
+  t.throws(() => variantConfig('relu'), {
+    message: /unknown variant 'relu'; the variants are elu, bn, selu, alpha-dropout/,
+  });
 });
 
 test('smooth is a bias-corrected EMA', (t) => {
@@ -74,7 +76,10 @@ test('sweepCandidates: the suggestion and a factor around it, 2 significant digi
   t.deepEqual(sweepCandidates(2e-4, 1), [0.0002]);
   t.deepEqual(sweepCandidates(1e-3, 4, 10), [0.00001, 0.0001, 0.001, 0.01]);
   t.deepEqual(thin([1, 2, 3], 10), [1, 2, 3]);
-  const th = thin(Array.from({ length: 1000 }, (_, i) => i), 11);
+  const th = thin(
+    Array.from({ length: 1000 }, (_, i) => i),
+    11,
+  );
   t.deepEqual(th, [0, 100, 200, 300, 400, 500, 599, 699, 799, 899, 999]);
   t.is(th.at(-1), 999);
 });
@@ -91,7 +96,14 @@ const log = (epoch: number, valLoss: number, valAccuracy: number, seconds = 2): 
 
 test('comparisonRows reads the histories: best epoch, epochs/wall time to the elu best, s/epoch', (t) => {
   const rows = comparisonRows([
-    { variant: 'elu', chosenLr: 1e-4, lrSource: 'search', bestEpoch: 2, testAccuracy: 0.4, epochs: [log(1, 1.8, 0.3), log(2, 1.5, 0.45), log(3, 1.6, 0.44)] },
+    {
+      variant: 'elu',
+      chosenLr: 1e-4,
+      lrSource: 'search',
+      bestEpoch: 2,
+      testAccuracy: 0.4,
+      epochs: [log(1, 1.8, 0.3), log(2, 1.5, 0.45), log(3, 1.6, 0.44)],
+    },
     {
       variant: 'bn',
       chosenLr: 5e-4,
@@ -101,13 +113,35 @@ test('comparisonRows reads the histories: best epoch, epochs/wall time to the el
       epochs: [log(1, 1.7, 0.35, 3), log(2, 1.45, 0.5, 3), log(3, 1.3, 0.55, 3)],
     },
   ]);
-  t.like(rows[0], { bestEpoch: 2, bestValLoss: 1.5, bestValAccuracy: 0.45, epochsToEluBest: 2, epochsRun: 3, wallSecondsToBest: 4, secondsPerEpoch: 2 });
-  t.like(rows[1], { bestEpoch: 3, bestValAccuracy: 0.55, epochsToEluBest: 2, wallSecondsToEluBest: 6, wallSecondsToBest: 9, secondsPerEpoch: 3, lrSource: 'flag' });
-  const noElu = comparisonRows([{ variant: 'selu', chosenLr: 1, lrSource: 'search', bestEpoch: 1, testAccuracy: 0, epochs: [log(1, 1, 1)] }]);
-  t.is(noElu[0]!.epochsToEluBest, null);
-  t.throws(() => comparisonRows([{ variant: 'x', chosenLr: 1, lrSource: 'search', bestEpoch: 4, testAccuracy: 0, epochs: [] }]), {
-    message: /x: the history has no epoch 4/,
+  t.like(rows[0], {
+    bestEpoch: 2,
+    bestValLoss: 1.5,
+    bestValAccuracy: 0.45,
+    epochsToEluBest: 2,
+    epochsRun: 3,
+    wallSecondsToBest: 4,
+    secondsPerEpoch: 2,
   });
+  t.like(rows[1], {
+    bestEpoch: 3,
+    bestValAccuracy: 0.55,
+    epochsToEluBest: 2,
+    wallSecondsToEluBest: 6,
+    wallSecondsToBest: 9,
+    secondsPerEpoch: 3,
+    lrSource: 'flag',
+  });
+  const noElu = comparisonRows([
+    { variant: 'selu', chosenLr: 1, lrSource: 'search', bestEpoch: 1, testAccuracy: 0, epochs: [log(1, 1, 1)] },
+  ]);
+  t.is(noElu[0]!.epochsToEluBest, null);
+  t.throws(
+    () =>
+      comparisonRows([{ variant: 'x', chosenLr: 1, lrSource: 'search', bestEpoch: 4, testAccuracy: 0, epochs: [] }]),
+    {
+      message: /x: the history has no epoch 4/,
+    },
+  );
 });
 
 test('mcAnalysis: accuracies, mean predictive std and confidence deciles against a hand count', (t) => {
@@ -163,8 +197,18 @@ test('options: defaults, --quick, config file keys mirror the flags, flags win, 
 });
 
 test('selfNormalized: the verdict of the SELU question', (t) => {
-  t.true(selfNormalized([{ layer: 1, mean: 0.01, std: 0.98 }, { layer: 2, mean: -0.1, std: 1.1 }]));
-  t.false(selfNormalized([{ layer: 1, mean: 0.01, std: 0.98 }, { layer: 2, mean: 0.5, std: 1.1 }]));
+  t.true(
+    selfNormalized([
+      { layer: 1, mean: 0.01, std: 0.98 },
+      { layer: 2, mean: -0.1, std: 1.1 },
+    ]),
+  );
+  t.false(
+    selfNormalized([
+      { layer: 1, mean: 0.01, std: 0.98 },
+      { layer: 2, mean: 0.5, std: 1.1 },
+    ]),
+  );
   t.false(selfNormalized([{ layer: 1, mean: 0, std: 3 }]));
   t.false(selfNormalized([]));
 });
