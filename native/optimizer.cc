@@ -23,14 +23,6 @@ namespace torchnode {
 
 namespace {
 
-std::string shapeText(c10::IntArrayRef shape) {
-  std::ostringstream out;
-  out << '[';
-  for (size_t i = 0; i < shape.size(); i++) out << (i ? ", " : "") << shape[i];
-  out << ']';
-  return out.str();
-}
-
 // The shortest text that reads back as x (0.1, not 0.10000000000000001).
 std::string numberText(double x) {
   std::string text;
