@@ -240,6 +240,60 @@ test('exercise: every output file exists and parses, the table equals the histor
   t.regex(err.stderr, /bad\.raw: 100 bytes is not a whole number of raw 3,072-byte records/);
 });
 
+test('train (one variant, --lr skips the search) and lr-find (range test only)', async (t) => {
+  await dataReady;
+  const out = path.join(tmp, 'single');
+  const tiny = config('single.json', TINY);
+  const train = await cli([
+    'train',
+    '--variant',
+    'selu',
+    '--lr',
+    '0.001',
+    '--epochs',
+    '2',
+    '--config',
+    tiny,
+    '--data-dir',
+    dataDir,
+    '--out',
+    out,
+    '--json',
+    '--no-progress',
+  ]);
+  t.is(train.code, 0, train.stderr);
+  const summary = JSON.parse(train.stdout) as Summary;
+  t.deepEqual(
+    summary.variants.map((v) => v.name),
+    ['selu'],
+  );
+  t.like(summary.comparison[0], { chosenLr: 0.001, lrSource: 'flag', epochsRun: 2 });
+  t.is(summary.variants[0]!.lrSearch.rangeTest, undefined);
+  const find = await cli([
+    'lr-find',
+    '--variant',
+    'bn',
+    '--range-only',
+    '--config',
+    tiny,
+    '--data-dir',
+    dataDir,
+    '--out',
+    out,
+    '--json',
+    '--no-progress',
+  ]);
+  t.is(find.code, 0, find.stderr);
+  const result = JSON.parse(find.stdout) as {
+    chosenLr: number;
+    rangeTest: { suggestedLr: number; minLossLr: number; lrs: number[] };
+  };
+  t.is(result.chosenLr, result.rangeTest.suggestedLr);
+  t.is(result.rangeTest.suggestedLr, result.rangeTest.minLossLr / 10);
+  t.is(result.rangeTest.lrs.length, 10, '320 images / batch 32: one epoch of ramp');
+  t.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'bn', 'lr-search.json'), 'utf8')), result);
+});
+
 /** summary.json without what differs between two runs of the same job: timings, options (--resume, --out). */
 function comparable(summary: Summary): unknown {
   const drop = new Set([
@@ -266,7 +320,8 @@ function comparable(summary: Summary): unknown {
 
 test('Ctrl-C (SIGINT) mid-training, then --resume: the same final summary as an uninterrupted run', async (t) => {
   await dataReady;
-  const job = config('resume.json', { ...TINY, trainLimit: 640, variants: ['elu', 'bn'], epochs: 6, patience: 6 });
+  // One sweep candidate keeps it short; the LR search's file is still reused on --resume.
+  const job = config('resume.json', { ...TINY, variants: ['elu', 'bn'], epochs: 6, patience: 6, sweepCandidates: 1 });
   const base = ['exercise', '--config', job, '--data-dir', dataDir, '--no-progress'];
   const whole = path.join(tmp, 'whole');
   const parts = path.join(tmp, 'parts');
