@@ -1,5 +1,6 @@
 #include "batches.h"
 
+#include <ATen/ATen.h>
 #include <torch/cuda.h>
 
 #include "convert.h"
@@ -15,6 +16,40 @@ torch::Tensor InputTransform::apply(const torch::Tensor& batch, const torch::Dev
   if (mean.defined()) x = x.sub(mean);
   if (std.defined()) x = x.div(std);
   return x;
+}
+
+BatchCutter::BatchCutter(const torch::Tensor& x, const torch::Tensor& y, const InputTransform& transform,
+                         int64_t batchSize, const torch::Device& device)
+    : x_(x), y_(y), transform_(transform), device_(device) {
+  buffered_ = device.is_cpu() && x.device().is_cpu() && y.device().is_cpu() && x.is_contiguous() &&
+              (transform.flatten || x.dim() <= 2);
+  if (!buffered_) return;
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape[0] = std::min(batchSize, x.size(0));
+  rows_ = torch::empty(shape, x.options());
+  const int64_t features = x.numel() / std::max<int64_t>(x.size(0), 1);
+  input_ = x.scalar_type() == torch::kFloat32 ? torch::Tensor() : torch::empty({shape[0], features}, torch::kFloat32);
+  labels_ = torch::empty({shape[0]}, y.options());
+}
+
+std::pair<torch::Tensor, torch::Tensor> BatchCutter::cut(const torch::Tensor& index) {
+  if (!buffered_) return {transform_.apply(x_.index_select(0, index), device_), y_.index_select(0, index).to(device_)};
+  const int64_t size = index.size(0);
+  torch::Tensor rows = rows_.narrow(0, 0, size);
+  at::index_select_out(rows, x_, 0, index);
+  torch::Tensor labels = labels_.narrow(0, 0, size);
+  at::index_select_out(labels, y_, 0, index);
+  torch::Tensor x = rows.reshape({size, -1});
+  if (input_.defined()) {
+    torch::Tensor converted = input_.narrow(0, 0, size);
+    converted.copy_(x);
+    x = converted;
+  }
+  // The same elementwise ops as apply(), in place (on the rows buffer for float input: a copy already).
+  if (transform_.scale != 1.0) x.mul_(transform_.scale);
+  if (transform_.mean.defined()) x.sub_(transform_.mean);
+  if (transform_.std.defined()) x.div_(transform_.std);
+  return {x, labels};
 }
 
 void InputTransform::to(const torch::Device& device) {

@@ -18,6 +18,25 @@ struct InputTransform {
   void to(const torch::Device& device);
 };
 
+// Cuts the batch of rows `index` out of (x, y) and applies the transform, into buffers allocated once (on the
+// CPU): the same values as transform.apply(x.index_select(0, index)), without per-batch allocations.
+class BatchCutter {
+ public:
+  BatchCutter(const torch::Tensor& x, const torch::Tensor& y, const InputTransform& transform, int64_t batchSize,
+              const torch::Device& device);
+  // The inputs [size, features] and labels [size] of the rows `index` (views of the buffers: use them
+  // before the next call).
+  std::pair<torch::Tensor, torch::Tensor> cut(const torch::Tensor& index);
+
+ private:
+  const torch::Tensor& x_;
+  const torch::Tensor& y_;
+  const InputTransform& transform_;
+  torch::Device device_;
+  bool buffered_ = false;
+  torch::Tensor rows_, input_, labels_;  // rows_: x's dtype; input_: float32 [batch, features]
+};
+
 // Reads { scale?, mean?: Tensor, std?: Tensor, flatten? } (all optional).
 InputTransform parseInputTransform(const Napi::Value& value);
 

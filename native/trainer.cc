@@ -1,12 +1,15 @@
 #include "trainer.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/optim/optimizer.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <optional>
@@ -16,6 +19,7 @@
 #include "batches.h"
 #include "convert.h"
 #include "errors.h"
+#include "fused_mlp.h"
 #include "inference.h"
 #include "module.h"
 #include "optimizer.h"
@@ -88,6 +92,7 @@ struct FitConfig {
   int threads = 0;
   double progressIntervalMs = 200;
   bool recordBatches = false;
+  std::string engine = "auto";  // auto (fused when the model allows it) | fused (required) | autograd
   // Where a resumed run's bookkeeping left off.
   double best = std::nan("");
   int64_t bestEpoch = 0, wait = 0;
@@ -101,6 +106,9 @@ struct History {
   bool stoppedEarly = false, aborted = false, stoppedByCallback = false, restoredBestWeights = false;
   double seconds = 0;
   std::vector<double> batchLosses, batchLrs;
+  std::string engine;        // the one used: fused | autograd
+  std::string engineReason;  // why not fused, when autograd
+  int intraOpThreads = 0, blasThreads = 0;
 };
 
 struct EpochReply {
@@ -150,6 +158,12 @@ Napi::Object historyToJs(Napi::Env env, const History& h) {
   o.Set("stoppedByCallback", h.stoppedByCallback);
   o.Set("restoredBestWeights", h.restoredBestWeights);
   o.Set("seconds", h.seconds);
+  o.Set("engine", h.engine);
+  if (!h.engineReason.empty()) o.Set("engineReason", h.engineReason);
+  auto threads = Napi::Object::New(env);
+  threads.Set("intraOp", h.intraOpThreads);
+  if (h.blasThreads > 0) threads.Set("blas", h.blasThreads);
+  o.Set("threads", threads);
   if (!h.batchLosses.empty()) {
     o.Set("batchLosses", doubles(env, h.batchLosses));
     o.Set("batchLrs", doubles(env, h.batchLrs));
@@ -178,6 +192,59 @@ std::vector<torch::Tensor> stateTensors(torch::nn::Module& module) {
   for (const auto& b : module.buffers()) state.push_back(b);
   return state;
 }
+
+// OpenBLAS' own thread count (0 when the BLAS in this process is not OpenBLAS).
+int blasThreads() {
+  using Get = int (*)();
+  static const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : 0;
+}
+
+// Correct predictions in a batch: argmax (first maximum, as torch.argmax) read straight from CPU logits.
+int64_t countCorrect(const torch::Tensor& logits, const torch::Tensor& y) {
+  if (!logits.device().is_cpu() || logits.scalar_type() != torch::kFloat32 || logits.dim() != 2 ||
+      !logits.is_contiguous() || !y.is_contiguous() || !y.device().is_cpu()) {
+    return logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  const int64_t rows = logits.size(0), classes = logits.size(1);
+  const float* p = logits.data_ptr<float>();
+  const int64_t* target = y.data_ptr<int64_t>();
+  int64_t correct = 0;
+  for (int64_t r = 0; r < rows; r++, p += classes) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes; c++) {
+      if (p[c] > p[best] || (std::isnan(p[c]) && !std::isnan(p[best]))) best = c;
+    }
+    correct += best == target[r];
+  }
+  return correct;
+}
+
+// Section times of the training loop, printed to stderr at the end of fit when TORCHNODE_PROFILE is set.
+struct Profile {
+  bool enabled = std::getenv("TORCHNODE_PROFILE") != nullptr;
+  double cut = 0, forward = 0, backward = 0, step = 0, rest = 0;
+  int64_t batches = 0;
+  Clock::time_point mark;
+  void start() {
+    if (enabled) mark = Clock::now();
+  }
+  void lap(double& into) {
+    if (!enabled) return;
+    const auto now = Clock::now();
+    into += std::chrono::duration<double, std::milli>(now - mark).count();
+    mark = now;
+  }
+  void print(const std::string& engine) const {
+    if (!enabled || batches == 0) return;
+    const double b = static_cast<double>(batches);
+    std::fprintf(stderr,
+                 "[torchnode fit profile] engine %s, %lld batches, ms per batch: cut %.3f forward %.3f backward %.3f "
+                 "step %.3f rest %.3f\n",
+                 engine.c_str(), static_cast<long long>(batches), cut / b, forward / b, backward / b, step / b,
+                 rest / b);
+  }
+};
 
 class FitWorker : public Napi::AsyncWorker {
  public:
@@ -289,6 +356,8 @@ class FitWorker : public Napi::AsyncWorker {
 
   void train() {
     if (config_.threads > 0) at::set_num_threads(config_.threads);
+    history_.intraOpThreads = at::get_num_threads();
+    history_.blasThreads = blasThreads();
     if (config_.seed) torch::manual_seed(*config_.seed);
     torch::nn::Module& model = module_.module();
     const torch::Device device = config_.device;
@@ -319,6 +388,22 @@ class FitWorker : public Napi::AsyncWorker {
     const bool keepBest = early.enabled && early.restoreBestWeights;
     const auto longOptions = torch::TensorOptions().dtype(torch::kInt64).device(device);
 
+    BatchCutter cutter(x, y, config_.transform, bs, device);
+    std::unique_ptr<FusedMlp> fused;
+    if (config_.engine != "autograd") {
+      std::string why;
+      if (!device.is_cpu()) {
+        why = "the fused step is CPU-only";
+      } else {
+        const int64_t features = x.numel() / n;
+        fused = FusedMlp::build(model, module_.kind() == "sequential", features, bs, &why);
+      }
+      if (!fused && config_.engine == "fused") throw UsageError("fit: engine 'fused' cannot run this model: " + why);
+      history_.engineReason = why;
+    }
+    history_.engine = fused ? "fused" : "autograd";
+    Profile profile;
+
     for (int64_t epoch = config_.initialEpoch + 1; epoch <= config_.epochs; epoch++) {
       const auto epochStart = Clock::now();
       auto lastProgress = epochStart;
@@ -331,17 +416,26 @@ class FitWorker : public Napi::AsyncWorker {
           history_.aborted = true;
           break;
         }
+        profile.start();
         const int64_t size = std::min(bs, n - b * bs);
         const torch::Tensor index = order.narrow(0, b * bs, size);
-        const torch::Tensor xb = config_.transform.apply(x.index_select(0, index), device);
-        const torch::Tensor yb = y.index_select(0, index);
+        const auto [xb, yb] = cutter.cut(index);
         const double scheduled = config_.schedule.at(step);
         if (!std::isnan(scheduled)) setLr(optimizer_, scheduled);
+        profile.lap(profile.cut);
 
-        optimizer_.zero_grad();
-        const torch::Tensor logits = module_.forward(xb);
-        const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, yb);
-        const double value = loss.item<double>();
+        torch::Tensor logits, loss;
+        double value;
+        if (fused) {
+          value = fused->forward(xb, yb);
+          logits = fused->logits();
+        } else {
+          optimizer_.zero_grad();
+          logits = module_.forward(xb);
+          loss = torch::nn::functional::cross_entropy(logits, yb);
+          value = loss.item<double>();
+        }
+        profile.lap(profile.forward);
         if (!std::isfinite(value)) {
           if (keepBest && !best.empty()) restore(best);
           throw UsageError("fit: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
@@ -352,11 +446,18 @@ class FitWorker : public Napi::AsyncWorker {
                                 ? ", the best weights (epoch " + std::to_string(history_.bestEpoch) + ") were restored"
                                 : ""));
         }
-        loss.backward();
+        const int64_t right = countCorrect(logits, yb);
+        if (fused) {
+          fused->backward();
+        } else {
+          loss.backward();
+        }
+        profile.lap(profile.backward);
         optimizer_.step();
+        profile.lap(profile.step);
 
         lossSum += value * static_cast<double>(size);
-        correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
+        correct += right;
         seen += size;
         if (config_.recordBatches) {
           history_.batchLosses.push_back(value);
@@ -369,8 +470,11 @@ class FitWorker : public Napi::AsyncWorker {
           auto* message = new BatchMessage{epoch, b + 1, batches, lossSum / static_cast<double>(seen)};
           if (batchFn_.NonBlockingCall(message, &FitWorker::callBatch) != napi_ok) delete message;
         }
+        profile.lap(profile.rest);
+        profile.batches++;
       }
-      if (seen == 0) break;  // aborted before the first batch of this epoch
+      // Aborted: the epoch is unfinished, so it is not logged (History holds the finished ones).
+      if (history_.aborted || seen == 0) break;
 
       EpochLog log;
       log.epoch = epoch;
@@ -412,6 +516,7 @@ class FitWorker : public Napi::AsyncWorker {
       }
     }
     if (keepBest && !best.empty()) restore(best);
+    profile.print(history_.engine);
   }
 
   Napi::Promise::Deferred deferred_;
@@ -487,6 +592,13 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
     config.threads = static_cast<int>(numberOr(options, "threads", 0));
     config.progressIntervalMs = numberOr(options, "progressIntervalMs", 200);
     config.recordBatches = boolOr(options, "recordBatches", false);
+    if (!options.Get("engine").IsUndefined()) config.engine = requireString(options.Get("engine"), "engine");
+    if (const char* env = std::getenv("TORCHNODE_ENGINE")) {
+      if (config.engine == "auto" && *env) config.engine = env;
+    }
+    if (config.engine != "auto" && config.engine != "fused" && config.engine != "autograd") {
+      throw UsageError("fit: unknown engine '" + config.engine + "' (expected auto, fused or autograd)");
+    }
 
     const Napi::Value validation = options.Get("validation");
     if (validation.IsObject()) {

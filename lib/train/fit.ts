@@ -152,6 +152,7 @@ export async function fit(model: Module, optimizer: Optimizer, data: Dataset, op
         threads: options.threads ?? getNumThreads(),
         progressIntervalMs: options.progressIntervalMs,
         recordBatches: options.recordBatches,
+        engine: options.engine,
       },
       onEpoch,
       onBatch,

@@ -47,6 +47,15 @@ export interface History {
   /** The model holds the best epoch's weights (early stopping with restoreBestWeights). */
   restoredBestWeights: boolean;
   seconds: number;
+  /**
+   * The training step used: 'fused' (forward and backward without autograd, for a CPU Sequential of
+   * Linear/ELU/SELU/ReLU/BatchNorm1d/Dropout/AlphaDropout) or 'autograd' (any model, any device).
+   */
+  engine: 'fused' | 'autograd';
+  /** Why the fused step was not used, when it was not. */
+  engineReason?: string;
+  /** The threading fit ran with: libtorch intra-op threads, and OpenBLAS' own threads when OpenBLAS is the BLAS. */
+  threads: { intraOp: number; blas?: number };
   /** With recordBatches: the loss and learning rate of every batch (the LR range test reads them). */
   batchLosses?: Float64Array;
   batchLrs?: Float64Array;
@@ -142,6 +151,12 @@ export interface FitOptions {
   resume?: ResumeState;
   /** libtorch intra-op threads for the training thread (default: getNumThreads()). */
   threads?: number;
+  /**
+   * 'auto' (default): the fused step when the model allows it, else autograd; 'fused': the fused step or an
+   * Error; 'autograd': always autograd. Both give the same numbers (see History.engine). The environment
+   * variable TORCHNODE_ENGINE sets the default.
+   */
+  engine?: 'auto' | 'fused' | 'autograd';
 }
 
 export interface InferenceOptions {

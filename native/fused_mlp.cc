@@ -1,0 +1,233 @@
+#include "fused_mlp.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+
+#include <cmath>
+
+namespace torchnode {
+
+namespace {
+
+// The constants of at::selu (an ELU with these alpha and scale).
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+// at::alpha_dropout's alpha (-SELU_ALPHA * SELU_SCALE).
+constexpr double kAlphaDropoutAlpha = 1.7580993408473766;
+
+bool floatCpu(const torch::Tensor& t) {
+  return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous();
+}
+
+}  // namespace
+
+std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequential, int64_t features,
+                                          int64_t batchSize, std::string* why) {
+  std::vector<torch::nn::Module*> modules;
+  if (isSequential) {
+    for (const auto& child : root.children()) modules.push_back(child.get());
+  } else {
+    modules.push_back(&root);
+  }
+  auto fused = std::make_unique<FusedMlp>();
+  int64_t width = features;
+  const auto fail = [&](const std::string& reason) {
+    if (why) *why = reason;
+    return nullptr;
+  };
+  for (size_t i = 0; i < modules.size(); i++) {
+    torch::nn::Module* m = modules[i];
+    Layer layer;
+    layer.module = m;
+    layer.in = width;
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      layer.kind = Kind::Linear;
+      layer.weight = linear->weight;
+      layer.bias = linear->bias;
+      if (!floatCpu(layer.weight) || (layer.bias.defined() && !floatCpu(layer.bias))) {
+        return fail("layer " + std::to_string(i) + " is not a contiguous float32 CPU Linear");
+      }
+      if (layer.weight.size(1) != width) return fail("layer " + std::to_string(i) + " does not fit its input width");
+      if (!layer.weight.requires_grad() || (layer.bias.defined() && !layer.bias.requires_grad())) {
+        return fail("layer " + std::to_string(i) + " has a frozen parameter");
+      }
+      width = layer.weight.size(0);
+    } else if (auto* elu = m->as<torch::nn::ELU>()) {
+      layer.kind = Kind::Elu;
+      layer.alpha = elu->options.alpha();
+    } else if (m->as<torch::nn::SELU>()) {
+      layer.kind = Kind::Elu;
+      layer.alpha = kSeluAlpha;
+      layer.scale = kSeluScale;
+    } else if (m->as<torch::nn::ReLU>()) {
+      layer.kind = Kind::Relu;
+    } else if (auto* bn = m->as<torch::nn::BatchNorm1d>()) {
+      const auto& o = bn->options;
+      if (!o.affine() || !o.track_running_stats()) {
+        return fail("layer " + std::to_string(i) + " is a BatchNorm1d without affine or running statistics");
+      }
+      if (o.num_features() != width) return fail("layer " + std::to_string(i) + " does not fit its input width");
+      layer.kind = Kind::BatchNorm;
+      layer.weight = bn->weight;
+      layer.bias = bn->bias;
+      layer.runningMean = bn->running_mean;
+      layer.runningVar = bn->running_var;
+      layer.batchesTracked = bn->num_batches_tracked;
+      layer.momentum = o.momentum();
+      layer.eps = o.eps();
+      if (!floatCpu(layer.weight) || !floatCpu(layer.bias) || !floatCpu(layer.runningMean) ||
+          !floatCpu(layer.runningVar)) {
+        return fail("layer " + std::to_string(i) + " is not a float32 CPU BatchNorm1d");
+      }
+      if (!layer.weight.requires_grad() || !layer.bias.requires_grad()) {
+        return fail("layer " + std::to_string(i) + " has a frozen parameter");
+      }
+    } else if (auto* dropout = m->as<torch::nn::Dropout>()) {
+      if (dropout->options.inplace()) return fail("layer " + std::to_string(i) + " is an in-place Dropout");
+      layer.kind = Kind::Dropout;
+      layer.p = dropout->options.p();
+    } else if (auto* alpha = m->as<torch::nn::AlphaDropout>()) {
+      if (alpha->options.inplace()) return fail("layer " + std::to_string(i) + " is an in-place AlphaDropout");
+      layer.kind = Kind::AlphaDropout;
+      layer.p = alpha->options.p();
+    } else {
+      return fail("layer " + std::to_string(i) + " (" + m->name() + ") has no fused step");
+    }
+    layer.out = width;
+    const bool hasBuffer = layer.kind == Kind::Linear || layer.kind == Kind::Elu || layer.kind == Kind::Relu ||
+                           ((layer.kind == Kind::Dropout || layer.kind == Kind::AlphaDropout) && layer.p > 0);
+    if (hasBuffer) layer.output = torch::empty({batchSize, width}, torch::kFloat32);
+    fused->layers_.push_back(std::move(layer));
+  }
+  if (fused->layers_.empty()) return fail("the model has no layers");
+  const size_t n = fused->layers_.size();
+  fused->acts_.resize(n + 1);
+  fused->grads_.resize(n + 1);
+  for (size_t i = 1; i < n; i++) {
+    fused->grads_[i] = torch::empty({batchSize, fused->layers_[i].in}, torch::kFloat32);
+  }
+  fused->one_ = torch::ones({}, torch::kFloat32);
+  return fused;
+}
+
+double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
+  torch::NoGradGuard noGrad;
+  size_ = x.size(0);
+  acts_[0] = x;
+  for (size_t i = 0; i < layers_.size(); i++) {
+    Layer& l = layers_[i];
+    const torch::Tensor& in = acts_[i];
+    torch::Tensor out = l.output.defined() ? l.output.narrow(0, 0, size_) : torch::Tensor();
+    switch (l.kind) {
+      case Kind::Linear:
+        // at::linear on a 2-D input: addmm(bias, input, weight.t()) (mm without a bias).
+        if (l.bias.defined()) {
+          at::addmm_out(out, l.bias, in, l.weight.t());
+        } else {
+          at::mm_out(out, in, l.weight.t());
+        }
+        break;
+      case Kind::Elu: at::elu_out(out, in, l.alpha, l.scale, 1.0); break;
+      case Kind::Relu: at::clamp_min_out(out, in, 0); break;
+      case Kind::BatchNorm: {
+        // BatchNormImplBase::forward: count the batch, then the momentum (or the cumulative average).
+        double factor = l.momentum ? *l.momentum : 0.0;
+        l.batchesTracked.add_(1);
+        if (!l.momentum) factor = 1.0 / l.batchesTracked.item<double>();
+        auto result = at::native_batch_norm(in, l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
+        out = std::get<0>(result);
+        l.saveMean = std::get<1>(result);
+        l.saveInvstd = std::get<2>(result);
+        break;
+      }
+      case Kind::Dropout:
+      case Kind::AlphaDropout:
+        if (l.p == 0) {
+          out = in;  // at::dropout with p = 0 returns its input
+          break;
+        }
+        // at::native _dropout_impl on the CPU, op for op (the same draws from the generator).
+        l.noise = at::empty_like(in);
+        l.noise.bernoulli_(1 - l.p);
+        if (l.kind == Kind::AlphaDropout) {
+          const double a = 1. / std::sqrt((kAlphaDropoutAlpha * kAlphaDropoutAlpha * l.p + 1) * (1 - l.p));
+          const torch::Tensor b = l.noise.add(-1).mul_(kAlphaDropoutAlpha * a).add_(kAlphaDropoutAlpha * a * l.p);
+          l.noise.mul_(a);
+          at::mul_out(out, in, l.noise);
+          out.add_(b);
+        } else {
+          l.noise.div_(1 - l.p);
+          at::mul_out(out, in, l.noise);
+        }
+        break;
+    }
+    acts_[i + 1] = out;
+  }
+  logits_ = acts_.back();
+  // cross_entropy = nll_loss(log_softmax(logits, 1)), mean over the batch.
+  y_ = y;
+  logSoftmax_ = at::_log_softmax(logits_, 1, false);
+  auto loss = at::nll_loss_forward(logSoftmax_, y_, {}, at::Reduction::Mean, -100);
+  totalWeight_ = std::get<1>(loss);
+  return std::get<0>(loss).item<double>();
+}
+
+void FusedMlp::backward() {
+  torch::NoGradGuard noGrad;
+  const auto gLogSoftmax = at::nll_loss_backward(one_, logSoftmax_, y_, {}, at::Reduction::Mean, -100, totalWeight_);
+  torch::Tensor g = at::_log_softmax_backward_data(gLogSoftmax, logSoftmax_, 1, torch::kFloat32);
+  // Layers before the first one with parameters need no input gradient.
+  size_t firstWithParams = layers_.size();
+  for (size_t i = 0; i < layers_.size(); i++) {
+    if (layers_[i].weight.defined()) {
+      firstWithParams = i;
+      break;
+    }
+  }
+  const auto gradOf = [](const torch::Tensor& p) -> torch::Tensor& {
+    torch::Tensor& grad = p.mutable_grad();
+    if (!grad.defined()) grad = torch::zeros_like(p);
+    return grad;
+  };
+  for (size_t k = layers_.size(); k-- > firstWithParams;) {
+    Layer& l = layers_[k];
+    const bool needInput = k > firstWithParams;
+    const torch::Tensor& in = acts_[k];
+    switch (l.kind) {
+      case Kind::Linear: {
+        // addmm's backward: d input = g W, d weight = g^T input, d bias = sum_to(g, [out]).
+        at::mm_out(gradOf(l.weight), g.t(), in);
+        if (l.bias.defined()) at::sum_out(gradOf(l.bias), g, {0}, false);
+        if (needInput) {
+          torch::Tensor gIn = grads_[k].narrow(0, 0, size_);
+          at::mm_out(gIn, g, l.weight);
+          g = gIn;
+        }
+        break;
+      }
+      case Kind::Elu:
+        if (needInput) at::elu_backward_out(g, g, l.alpha, l.scale, 1.0, /*is_result=*/false, in);
+        break;
+      case Kind::Relu:
+        if (needInput) at::threshold_backward_out(g, g, acts_[k + 1], 0);
+        break;
+      case Kind::BatchNorm: {
+        auto result = at::native_batch_norm_backward(g, in, l.weight, l.runningMean, l.runningVar, l.saveMean,
+                                                     l.saveInvstd, true, l.eps, {needInput, true, true});
+        gradOf(l.weight).copy_(std::get<1>(result));
+        gradOf(l.bias).copy_(std::get<2>(result));
+        if (needInput) g = std::get<0>(result);
+        break;
+      }
+      case Kind::Dropout:
+      case Kind::AlphaDropout:
+        if (needInput && l.p > 0) g.mul_(l.noise);
+        break;
+    }
+  }
+}
+
+}  // namespace torchnode
