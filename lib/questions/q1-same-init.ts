@@ -61,7 +61,7 @@ export const q1: Question<Q1Config> = {
   question:
     'Is it OK to initialize all the weights to the same value as long as that value is selected randomly using He initialization?',
   configs: {
-    full: { trainSize: 10000, hidden: [100, 100, 100], epochs: 5, batchSize: 32, lr: 1e-3 },
+    full: { trainSize: 10000, hidden: [100, 100, 100], epochs: 4, batchSize: 64, lr: 1e-3 },
     quick: { trainSize: 3000, hidden: [100, 100, 100], epochs: 3, batchSize: 64, lr: 1e-3 },
     tiny: { trainSize: 512, hidden: [16, 16, 16], epochs: 4, batchSize: 32, lr: 1e-2 },
   },
@@ -93,10 +93,22 @@ export const q1: Question<Q1Config> = {
           `${fmt(Math.max(...hiddenOf(constant).map((l) => l.maxPairwiseDistance)))}, ` +
           `${bitIdentical ? 'every entry equal within 1e-6' : 'differences only at float32 rounding level'}): the units get ` +
           `identical gradients, so training never breaks the symmetry and each layer acts like a single neuron.`
-        : `The constant-init net's hidden units drifted apart (distinct units per layer: ` +
+        : `After ${cfg.epochs} epochs the constant-init net's hidden layers have ` +
           `${hiddenOf(constant)
             .map((l) => l.distinctRows)
-            .join(', ')}): float rounding broke the symmetry here.`,
+            .join(', ')} distinct units out of ` +
+          `${hiddenOf(constant)
+            .map((l) => l.units)
+            .join(', ')} (ranks ${hiddenOf(constant)
+            .map((l) => l.rank)
+            .join(', ')}): ` +
+          `the units start identical and get identical gradients up to float32 rounding; rounding-level differences ` +
+          `grew in layer(s) ${hiddenOf(constant)
+            .filter((l) => l.distinctRows > 1)
+            .map((l) => l.name)
+            .join(', ')}, ` +
+          `but ${Math.max(...hiddenOf(constant).map((l) => l.distinctRows))} distinct units at most is far below the layers' width: ` +
+          `the symmetry is practically never broken.`,
       `He init keeps every unit distinct (rank ${hiddenOf(he)
         .map((l) => l.rank)
         .join(', ')}).`,

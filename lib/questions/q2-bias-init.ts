@@ -25,7 +25,7 @@ export const q2: Question<Q2Config> = {
       trainSize: 10000,
       hidden: [100, 100, 100, 100, 100],
       epochs: 6,
-      batchSize: 32,
+      batchSize: 64,
       lr: 5e-4,
       biasStd: 0.1,
       sameWithin: 0.03,

@@ -87,7 +87,8 @@ function profile(ctx: Context, cfg: Q3Config, kind: 'selu' | 'relu'): LayerStats
 
 const summary = (s: LayerStats[]) => {
   const last = s.at(-1)!;
-  const norms = s.map((l) => l.gradNorm);
+  // Layers 2.. only: the first layer's fan-in (the input features) differs, and so does its gradient's size.
+  const norms = s.slice(1).map((l) => l.gradNorm);
   return {
     lastMean: last.mean,
     lastStd: last.std,
@@ -124,14 +125,17 @@ export const q3: Question<Q3Config> = {
       S.zeroGradShareMean < R.zeroGradShareMean
         ? `2. No dead units: a ReLU unit that is never positive on the batch has zero gradient (${pct(R.zeroGradShareMean, 2)} of ` +
           `ReLU units per layer on average, up to ${pct(Math.max(...relu.map((l) => l.zeroGradShare)), 2)}), while SELU's gradient ` +
-          `is never 0 (${pct(S.zeroGradShareMean, 2)} of units with zero gradient, though ${pct(S.deadShareMean, 2)} are never positive).`
+          `is never 0 (${pct(S.zeroGradShareMean, 2)} of units with zero gradient` +
+          (S.deadShareMean > 0
+            ? `, even though ${pct(S.deadShareMean, 2)} are never positive).`
+            : `; none is never positive).`)
         : `2. Dead units: ${pct(R.zeroGradShareMean, 2)} of ReLU units vs ${pct(S.zeroGradShareMean, 2)} of SELU units had zero gradient on the whole batch (no advantage here).`,
       S.negativeShareMean > 0 && Math.abs(S.lastMean) < Math.abs(R.lastMean)
         ? `3. Negative outputs: ${pct(S.negativeShareMean)} of SELU outputs are negative (ReLU: ${pct(R.negativeShareMean)}), ` +
           `so the average output stays near 0 (${fmt(S.lastMean)} vs ReLU's ${fmt(R.lastMean)} at layer ${cfg.depth}), which speeds up learning downstream.`
         : `3. Negative outputs: ${pct(S.negativeShareMean)} (SELU) vs ${pct(R.negativeShareMean)} (ReLU); means ${fmt(S.lastMean)} vs ${fmt(R.lastMean)}.`,
-      `Gradients at init: the largest/smallest kernel-gradient norm over the ${cfg.depth} layers is ${fmt(S.gradNormRatio)} with SELU ` +
-        `vs ${fmt(R.gradNormRatio)} with ReLU (first/last layer ${fmt(S.gradFirstOverLast)} vs ${fmt(R.gradFirstOverLast)}): ` +
+      `Gradients at init: the largest/smallest kernel-gradient norm over layers 2-${cfg.depth} is ${fmt(S.gradNormRatio)} with SELU ` +
+        `vs ${fmt(R.gradNormRatio)} with ReLU (layer 2 / layer ${cfg.depth} ${fmt(S.gradFirstOverLast)} vs ${fmt(R.gradFirstOverLast)}): ` +
         `${S.gradNormRatio < R.gradNormRatio ? 'SELU keeps the gradients more even across depth' : 'ReLU was the more even here'}.`,
     ];
     const row = (name: string, l: LayerStats) => [

@@ -154,7 +154,7 @@ export const q4: Question<Q4Config> = {
     full: {
       trainSize: 10000,
       hidden: [100, 100, 100, 100],
-      epochs: 4,
+      epochs: 3,
       batchSize: 64,
       highLr: 1e-2,
       binaryEpochs: 3,
