@@ -81,19 +81,27 @@ export async function fit(model: Module, optimizer: Optimizer, data: Dataset, op
           steps: 'steps' in schedule && schedule.steps ? schedule.steps : batchesPerEpoch * options.epochs,
         };
 
-  const earlyStopping = options.earlyStopping
+  const resumed = resume
     ? {
-        ...options.earlyStopping,
-        ...(resume
-          ? {
-              best: resume.best,
-              bestEpoch: resume.bestEpoch,
-              wait: resume.wait,
-              bestState: resume.bestState?.map((t) => t.native),
-            }
-          : {}),
+        best: resume.best,
+        bestEpoch: resume.bestEpoch,
+        wait: resume.wait,
+        bestState: resume.bestState?.map((t) => t.native),
       }
-    : undefined;
+    : {};
+  // Without early stopping the best-epoch bookkeeping still continues across a resume (disabled stopping).
+  const earlyStopping = options.earlyStopping
+    ? { ...options.earlyStopping, ...resumed }
+    : resume
+      ? {
+          enabled: false,
+          monitor: options.validation ? 'val_loss' : 'loss',
+          patience: 0,
+          restoreBestWeights: false,
+          ...resumed,
+          bestState: undefined,
+        }
+      : undefined;
 
   return whileBusy(model, 'fit', async () => {
     for (const cb of callbacks) await cb.onTrainBegin?.();
@@ -143,7 +151,8 @@ export async function fit(model: Module, optimizer: Optimizer, data: Dataset, op
         batchSize,
         validationBatchSize: options.validationBatchSize,
         shuffle: options.shuffle,
-        seed: options.seed,
+        // A resumed fit continues the generator state its checkpoint restored: seeding again would break it.
+        seed: resume ? undefined : options.seed,
         validation: options.validation ? { x: options.validation.x.native, y: options.validation.y.native } : undefined,
         earlyStopping,
         schedule: nativeSchedule,

@@ -128,7 +128,10 @@ export interface FitOptions {
   batchSize?: number;
   /** Reshuffle every epoch (default true), with libtorch's global generator: see `manualSeed` and `seed`. */
   shuffle?: boolean;
-  /** Seeds the global generator when fit starts: same seed, same run, bit for bit on the CPU. */
+  /**
+   * Seeds the global generator when fit starts: same seed, same run, bit for bit on the CPU. Ignored with
+   * `resume` (the checkpoint's generator state continues instead).
+   */
   seed?: number;
   validation?: Dataset;
   /** Default 1024. */
