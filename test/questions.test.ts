@@ -1,6 +1,7 @@
 // `torchnode questions`: each experiment in its tiny configuration on a small synthetic set, checked for
 // structure and for the sanity of its numbers; the measurement helpers against hand-made inputs; the
-// runner, the report writers and the command through a commander harness.
+// runner, the report writers and the command through a commander harness. Serial: the experiments seed
+// the global generator and time themselves, so they must not interleave.
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -32,7 +33,7 @@ const run = <C extends object>(q: Question<C>) => q.run(ctx, q.configs.tiny);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-test('synthetic data: shapes, labels, standardized features', (t) => {
+test.serial('synthetic data: shapes, labels, standardized features', (t) => {
   t.deepEqual(data.train.x.shape, [512, 64]);
   t.deepEqual(data.test.x.shape, [256, 64]);
   t.is(data.train.y.dtype, 'int64');
@@ -44,7 +45,7 @@ test('synthetic data: shapes, labels, standardized features', (t) => {
   t.regex(data.description, /Gaussian mixture, 64 features/);
 });
 
-test('rowSymmetry and numericalRank on known matrices', (t) => {
+test.serial('rowSymmetry and numericalRank on known matrices', (t) => {
   const same = tn.tensor([1, 2, 3, 1, 2, 3, 1, 2, 3], { shape: [3, 3] });
   t.like(rowSymmetry(same), { units: 3, maxPairwiseDistance: 0, distinctRows: 1, distinctRowsAbsolute: 1, rank: 1 });
   const rank2 = tn.tensor([1, 0, 0, 0, 1, 0, 1, 1, 0], { shape: [3, 3] });
@@ -61,7 +62,7 @@ test('rowSymmetry and numericalRank on known matrices', (t) => {
   t.is(rowSymmetry(close, 1e-8).distinctRowsAbsolute, 2);
 });
 
-test('summarizeCurve: minimum, climb after it, divergence, non-finite losses', (t) => {
+test.serial('summarizeCurve: minimum, climb after it, divergence, non-finite losses', (t) => {
   const s = summarizeCurve([3, 2, 1, 2, 2.5], 1);
   t.like(s, {
     steps: 5,
@@ -80,7 +81,7 @@ test('summarizeCurve: minimum, climb after it, divergence, non-finite losses', (
   t.is(nan.max, Infinity);
 });
 
-test('Q1: constant-init units stay identical within 1e-6 (rank 1); He units stay distinct', async (t) => {
+test.serial('Q1: constant-init units stay identical within 1e-6 (rank 1); He units stay distinct', async (t) => {
   const a = (await run(q1)).numbers as Any;
   const hidden = q1.configs.tiny.hidden;
   t.is(a.constant.layers.length, hidden.length + 1);
@@ -100,7 +101,7 @@ test('Q1: constant-init units stay identical within 1e-6 (rank 1); He units stay
   t.true(a.he.testAccuracy > a.constant.testAccuracy, `he ${a.he.testAccuracy} vs constant ${a.constant.testAccuracy}`);
 });
 
-test('Q2: per-epoch curves for both bias inits, gaps computed from them', async (t) => {
+test.serial('Q2: per-epoch curves for both bias inits, gaps computed from them', async (t) => {
   const answer = await run(q2);
   const n = answer.numbers as Any;
   t.is(n.runs.length, 2);
@@ -113,7 +114,7 @@ test('Q2: per-epoch curves for both bias inits, gaps computed from them', async 
   t.true(answer.conclusions[0]!.includes(`${(n.runs[0].epochs.at(-1).valAccuracy * 100).toFixed(1)} %`));
 });
 
-test('Q3: SELU keeps std near 1 and mean near 0 through 20 layers; ReLU has no negative outputs', async (t) => {
+test.serial('Q3: SELU keeps std near 1 and mean near 0 through 20 layers; ReLU has no negative outputs', async (t) => {
   const answer = await run(q3);
   const { selu, relu, summary } = answer.numbers as Any;
   t.is(selu.length, 20);
@@ -130,23 +131,26 @@ test('Q3: SELU keeps std near 1 and mean near 0 through 20 layers; ReLU has no n
   t.is(answer.conclusions.length, 4);
 });
 
-test('Q4: softmax rows sum to 1, logistic head in (0, 1), tanh centred, leaky units keep their gradient', async (t) => {
-  const answer = await run(q4);
-  const n = answer.numbers as Any;
-  t.true(n.softmax.maxRowSumError < 1e-5);
-  t.true(n.softmax.min > 0 && n.softmax.max < 1);
-  t.true(n.binary.min > 0 && n.binary.max < 1);
-  t.true(n.binary.accuracy > 0.5);
-  t.true(Math.abs(n.tanh.firstMean) < 0.1);
-  t.true(Math.abs(n.logistic.firstMean - 0.5) < 0.1);
-  t.is(n.reluVsLeaky[1].after.zeroGradient, 0);
-  t.deepEqual(
-    answer.tables[0]!.rows.map((r) => r[0]),
-    ['SELU', 'leaky ReLU', 'ReLU', 'tanh', 'logistic', 'softmax'],
-  );
-});
+test.serial(
+  'Q4: softmax rows sum to 1, logistic head in (0, 1), tanh centred, leaky units keep their gradient',
+  async (t) => {
+    const answer = await run(q4);
+    const n = answer.numbers as Any;
+    t.true(n.softmax.maxRowSumError < 1e-5);
+    t.true(n.softmax.min > 0 && n.softmax.max < 1);
+    t.true(n.binary.min > 0 && n.binary.max < 1);
+    t.true(n.binary.accuracy > 0.5);
+    t.true(Math.abs(n.tanh.firstMean) < 0.1);
+    t.true(Math.abs(n.logistic.firstMean - 0.5) < 0.1);
+    t.is(n.reluVsLeaky[1].after.zeroGradient, 0);
+    t.deepEqual(
+      answer.tables[0]!.rows.map((r) => r[0]),
+      ['SELU', 'leaky ReLU', 'ReLU', 'tanh', 'logistic', 'softmax'],
+    );
+  },
+);
 
-test('Q5: same steps for every momentum, summaries consistent with the curves', async (t) => {
+test.serial('Q5: same steps for every momentum, summaries consistent with the curves', async (t) => {
   const n = (await run(q5)).numbers as Any;
   t.deepEqual(
     n.runs.map((r: Any) => r.momentum),
@@ -164,7 +168,7 @@ test('Q5: same steps for every momentum, summaries consistent with the curves', 
   t.is(n.runs[0].losses[0], n.runs[2].losses[0]);
 });
 
-test('magnitudeMasks zero exactly the requested share, and the smallest weights', (t) => {
+test.serial('magnitudeMasks zero exactly the requested share, and the smallest weights', (t) => {
   tn.manualSeed(3);
   const model = new tn.nn.Sequential([new tn.nn.Linear(10, 6), new tn.nn.ReLU(), new tn.nn.Linear(6, 3)]);
   const before = Float32Array.from(model.parameters()[0]!.toArray() as Float32Array);
@@ -181,19 +185,22 @@ test('magnitudeMasks zero exactly the requested share, and the smallest weights'
   t.is(sparsity(model).exactZero, (15 + Math.round(0.25 * 18)) / 78);
 });
 
-test('Q6: pruning gives exactly the requested share; L1 + threshold zeros; dropout leaves no exact zeros', async (t) => {
-  const n = (await run(q6)).numbers as Any;
-  const [dense, l1, pruned, thresholded] = n.methods;
-  t.is(dense.sparsity.exactZero, 0);
-  t.is(pruned.sparsity.exactZero, q6.configs.tiny.pruneShare);
-  t.is(n.prunedBeforeFineTuning.sparsity.exactZero, q6.configs.tiny.pruneShare);
-  t.true(thresholded.sparsity.exactZero >= l1.sparsity.exactZero);
-  t.true(thresholded.sparsity.exactZero >= l1.sparsity.belowAbs - 1e-12);
-  t.is(n.dropout.sparsity.exactZero, 0);
-  for (const m of n.methods) t.true(m.testAccuracy >= 0 && m.testAccuracy <= 1);
-});
+test.serial(
+  'Q6: pruning gives exactly the requested share; L1 + threshold zeros; dropout leaves no exact zeros',
+  async (t) => {
+    const n = (await run(q6)).numbers as Any;
+    const [dense, l1, pruned, thresholded] = n.methods;
+    t.is(dense.sparsity.exactZero, 0);
+    t.is(pruned.sparsity.exactZero, q6.configs.tiny.pruneShare);
+    t.is(n.prunedBeforeFineTuning.sparsity.exactZero, q6.configs.tiny.pruneShare);
+    t.true(thresholded.sparsity.exactZero >= l1.sparsity.exactZero);
+    t.true(thresholded.sparsity.exactZero >= l1.sparsity.belowAbs - 1e-12);
+    t.is(n.dropout.sparsity.exactZero, 0);
+    for (const m of n.methods) t.true(m.testAccuracy >= 0 && m.testAccuracy <= 1);
+  },
+);
 
-test('Q7: timings positive, MC(100) slower than MC(10) slower than one pass', async (t) => {
+test.serial('Q7: timings positive, MC(100) slower than MC(10) slower than one pass', async (t) => {
   const n = (await run(q7)).numbers as Any;
   t.is(n.runs.length, 2);
   for (const r of n.runs) {
@@ -207,7 +214,7 @@ test('Q7: timings positive, MC(100) slower than MC(10) slower than one pass', as
   t.true(mc10.relativeToOnePass > 1);
 });
 
-test('parseOnly: numbers, spaces, unknown questions', (t) => {
+test.serial('parseOnly: numbers, spaces, unknown questions', (t) => {
   t.deepEqual(parseOnly('3,5'), [3, 5]);
   t.deepEqual(parseOnly(' 1, 7 '), [1, 7]);
   t.throws(() => parseOnly('9'), { message: /no question '9' \(the questions are 1, 2, 3, 4, 5, 6, 7\)/ });
@@ -215,7 +222,7 @@ test('parseOnly: numbers, spaces, unknown questions', (t) => {
   t.throws(() => parseOnly(''), { message: /give question numbers/ });
 });
 
-test('runQuestions + writers: selected questions, dataset, seed, versions', async (t) => {
+test.serial('runQuestions + writers: selected questions, dataset, seed, versions', async (t) => {
   const report = await runQuestions({ data, only: [3], size: 'tiny', seed: 5 });
   t.deepEqual(
     report.questions.map((q) => q.id),
@@ -231,7 +238,7 @@ test('runQuestions + writers: selected questions, dataset, seed, versions', asyn
   t.is(json.questions[0].numbers.selu.length, 20);
 });
 
-test('the command: --only, --tiny, --synthetic, --out, --json through a commander program', async (t) => {
+test.serial('the command: --only, --tiny, --synthetic, --out, --json through a commander program', async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'questions-'));
   const program = new Command('torchnode').exitOverride();
   registerQuestionsCommand(program);
