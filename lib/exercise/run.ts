@@ -69,6 +69,9 @@ export interface VariantResult {
     stoppedEarly: boolean;
     restoredBestWeights: boolean;
     seconds: number;
+    /** The training engine's path and threading (from fit's History), when fit ran in this process. */
+    engine?: History['engine'];
+    threads?: History['threads'];
   };
   validation: { loss: number; accuracy: number };
   test: { loss: number; accuracy: number };
@@ -283,25 +286,20 @@ async function runVariant(
   const batches = Math.ceil((data.train.x.shape[0] as number) / o.batchSize);
   hooks.onPhase?.({ variant: name, phase: 'train', label: 'training', epochs: o.epochs, batches });
 
-  let history: History;
+  let history: Pick<History, 'bestEpoch' | 'stoppedEarly' | 'restoredBestWeights'> &
+    Partial<Pick<History, 'engine' | 'threads'>>;
   const finished = resume && (resume.wait >= o.patience || resume.epoch >= o.epochs);
   if (resume && finished) {
     // Stopped between the last checkpoint and the result: training was over; put the best weights back.
     const keys = Object.keys(model.stateDict());
     if (bestState) model.loadStateDict(Object.fromEntries(keys.map((k, i) => [k, bestState![i]!])));
     history = {
-      epochs,
       bestEpoch: resume.bestEpoch,
-      best: resume.best,
-      wait: resume.wait,
       stoppedEarly: resume.wait >= o.patience,
-      aborted: false,
-      stoppedByCallback: false,
       restoredBestWeights: bestState !== undefined,
-      seconds: 0,
     };
   } else {
-    history = await fit(model, optimizer, data.train, {
+    const fitted = await fit(model, optimizer, data.train, {
       epochs: o.epochs,
       batchSize: o.batchSize,
       seed: resume ? undefined : seed,
@@ -331,7 +329,8 @@ async function runVariant(
         hooks.onEpoch?.(name, 'train', log);
       },
     });
-    if (history.aborted || isAbort(hooks.signal)) throw new Aborted();
+    if (fitted.aborted || isAbort(hooks.signal)) throw new Aborted();
+    history = fitted;
   }
   const trainSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
 
@@ -376,6 +375,8 @@ async function runVariant(
       stoppedEarly: history.stoppedEarly,
       restoredBestWeights: history.restoredBestWeights,
       seconds: trainSeconds,
+      ...(history.engine ? { engine: history.engine } : {}),
+      ...(history.threads ? { threads: history.threads } : {}),
     },
     validation,
     test,
