@@ -14,10 +14,11 @@ if [ ! -f "$DATA/data_batch_1.bin" ]; then
   echo "run-exercise: no CIFAR-10 binary files in $DATA (set DATA=...)" >&2
   exit 2
 fi
-if [ -f dist/cjs/cli/main.js ] && [ -z "${TORCHNODE_DEV:-}" ]; then
-  CLI=(node bin/torchnode.js)
-else
+# From source in a checkout (dist/ may be stale); the built CLI otherwise.
+if [ -f lib/cli/dev.ts ] && [ -d node_modules/tsx ]; then
   CLI=(node --import tsx lib/cli/dev.ts)
+else
+  CLI=(node bin/torchnode.js)
 fi
 "${CLI[@]}" info
 start=$(date +%s)
