@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { formatInfo, systemInfo } from './info';
 import { registerExerciseCommands } from './exercise';
 import { registerPredictCommand } from './predict';
+import { registerQuestionsCommand } from './questions';
 
 export function buildProgram(): Command {
   const program = new Command('torchnode')
@@ -12,7 +13,7 @@ export function buildProgram(): Command {
 
   registerExerciseCommands(program);
   registerPredictCommand(program);
-  // TODO(questions): once lib/cli/questions.ts exists: registerQuestionsCommand(program);
+  registerQuestionsCommand(program);
 
   program
     .command('info')
