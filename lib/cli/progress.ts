@@ -63,7 +63,7 @@ export function createReporter(stream: NodeJS.WriteStream = process.stderr, quie
       epochBar?.update(log.epoch, {
         info: log.valLoss !== undefined ? `val_loss ${f4(log.valLoss)} val_acc ${f4(log.valAccuracy)}` : '',
       });
-      batchBar?.update(0);
+      batchBar?.start(batchBar.getTotal(), 0, { label: '  batches'.padEnd(28), unit: 'batches', info: '' }); // resets the ETA
       void current;
     },
     log: (line) => multi.log(line + '\n'),
