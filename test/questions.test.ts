@@ -267,6 +267,19 @@ test.serial('the command: --only, --tiny, --synthetic, --out, --json through a c
   t.is(printed.seed, 3);
   t.is(written.dataset.name, 'synthetic');
   t.regex(fs.readFileSync(path.join(out, 'questions.md'), 'utf8'), /## 5\. SGD momentum/);
+  const help = program.commands.find((c) => c.name() === 'questions')!.helpInformation();
+  for (const flag of [
+    '--only <list>',
+    '--quick',
+    '--out <dir>',
+    '--data-dir <dir>',
+    '--synthetic',
+    '--seed <n>',
+    '--json',
+  ]) {
+    t.true(help.includes(flag), `help lists ${flag}`);
+  }
+  t.false(help.includes('--tiny'));
   const bad = new Command('torchnode').exitOverride();
   registerQuestionsCommand(bad);
   await t.throwsAsync(bad.parseAsync(['questions', '--only', '8'], { from: 'user' }), { message: /no question '8'/ });

@@ -1,5 +1,5 @@
 // `torchnode questions`: the exercise's seven questions answered by experiments (lib/questions).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseOnly, runQuestions, writeReport, reportJson, type Report } from '../questions';
 import type { Size } from '../questions/types';
 
@@ -32,7 +32,7 @@ export function registerQuestionsCommand(program: Command): void {
     .description("answer the exercise's seven questions with small experiments; writes questions.md and questions.json")
     .option('--only <list>', 'comma-separated question numbers, e.g. 3,5 (default: all seven)')
     .option('--quick', 'smaller experiments (seconds each) instead of the default (under about a minute each)')
-    .option('--tiny', 'the test-suite size (not meaningful results)')
+    .addOption(new Option('--tiny', 'the test-suite size (numbers not meaningful)').hideHelp())
     .option('--out <dir>', 'folder for questions.md and questions.json', '.')
     .option(
       '--data-dir <dir>',

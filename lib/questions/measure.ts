@@ -206,9 +206,9 @@ export function summarizeCurve(losses: ArrayLike<number>, window = 10): CurveSum
   };
 }
 
-/** Median of the wall times (seconds) of `repeats` runs of `fn`, after one warm-up run. */
-export async function medianSeconds(fn: () => Promise<unknown> | unknown, repeats = 5): Promise<number> {
-  await fn();
+/** Median of the wall times (seconds) of `repeats` runs of `fn`, after one warm-up run (unless `warmUp` is false). */
+export async function medianSeconds(fn: () => Promise<unknown> | unknown, repeats = 5, warmUp = true): Promise<number> {
+  if (warmUp) await fn();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = process.hrtime.bigint();

@@ -24,7 +24,7 @@ export const q2: Question<Q2Config> = {
     full: {
       trainSize: 10000,
       hidden: [100, 100, 100, 100, 100],
-      epochs: 6,
+      epochs: 5,
       batchSize: 64,
       lr: 5e-4,
       biasStd: 0.1,

@@ -112,7 +112,7 @@ export const q6: Question<Q6Config> = {
     full: {
       trainSize: 10000,
       hidden: [100, 100],
-      epochs: 4,
+      epochs: 3,
       fineTuneEpochs: 2,
       batchSize: 64,
       lr: 1e-3,
