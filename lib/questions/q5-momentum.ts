@@ -108,12 +108,20 @@ export const q5: Question<Q5Config> = {
         `then climbs ${fmt(r.summary.climbAfterMin)}; ${r.summary.directionChanges} direction changes` +
         (r.summary.diverged ? ' — it diverged (the loss ended above where it started or stopped being finite).' : '.'),
     );
+    const overshoots = extreme.summary.climbAfterMin > 3 * base.summary.climbAfterMin;
     conclusions.push(
-      extreme.summary.diverged || extreme.summary.final > 2 * base.summary.final
-        ? `With momentum ${extreme.momentum} the velocity is a sum over ~${fmt(1 / (1 - extreme.momentum))} past gradients, so the steps ` +
-            `keep growing and the optimizer overshoots: final loss ${fmt(extreme.summary.final)} vs ${fmt(base.summary.final)} at ${base.momentum}, ` +
-            `test accuracy ${fmt(extreme.testAccuracy * 100, 3)} % vs ${fmt(base.testAccuracy * 100, 3)} %. Too much momentum makes training diverge or oscillate instead of converging.`
-        : `Momentum ${extreme.momentum} did not diverge within ${steps} steps here (final ${fmt(extreme.summary.final)} vs ${fmt(base.summary.final)}).`,
+      extreme.summary.diverged || overshoots || extreme.summary.final > 2 * base.summary.final
+        ? `With momentum ${extreme.momentum} the velocity sums ~${fmt(1 / (1 - extreme.momentum))} past gradients with almost no decay, ` +
+            `so the steps keep growing and the optimizer overshoots: after its minimum the loss climbs ${fmt(extreme.summary.climbAfterMin)} ` +
+            `(vs ${fmt(base.summary.climbAfterMin)} at ${base.momentum}) and ends at ${fmt(extreme.summary.final)} (vs ${fmt(base.summary.final)}). ` +
+            (extreme.summary.diverged
+              ? 'Here it diverged: too much momentum keeps training from converging.'
+              : 'It oscillates instead of settling: too much momentum keeps training from converging.')
+        : `Momentum ${extreme.momentum} neither diverged nor oscillated more within ${steps} steps here ` +
+            `(final ${fmt(extreme.summary.final)} vs ${fmt(base.summary.final)}, climb after the minimum ${fmt(extreme.summary.climbAfterMin)} vs ${fmt(base.summary.climbAfterMin)}).`,
+    );
+    conclusions.push(
+      `Test accuracy: ${runs.map((r) => `${fmt(r.testAccuracy * 100, 3)} % at ${r.momentum}`).join(', ')}.`,
     );
     return {
       numbers: { runs },

@@ -97,12 +97,15 @@ export const q7: Question<Q7Config> = {
         earlyStopping: { patience: cfg.patience, restoreBestWeights: true },
         seed: ctx.seed,
       });
-      const secondsPerEpoch = median(history.epochs.map((e) => e.seconds));
+      // Best-of (the least disturbed epoch) on a shared machine; the median is kept too.
+      const secondsPerEpoch = Math.min(...history.epochs.map((e) => e.seconds));
+      const secondsPerEpochMedian = median(history.epochs.map((e) => e.seconds));
       const best = history.epochs[history.bestEpoch - 1];
       runs.push({
         dropout: p,
         model,
         secondsPerEpoch,
+        secondsPerEpochMedian,
         epochsRun: history.epochs.length,
         bestEpoch: history.bestEpoch,
         stoppedEarly: history.stoppedEarly,
@@ -112,7 +115,7 @@ export const q7: Question<Q7Config> = {
       });
     }
     const [plain, dropped] = runs as [(typeof runs)[0], (typeof runs)[0]];
-    // Interleaved (A B A B ...) so that load on a shared machine hits both alike; medians.
+    // Interleaved (A B A B ...) so that load on a shared machine hits both alike; best-of.
     const times: [number[], number[]] = [[], []];
     await tn.predict(plain.model, x);
     await tn.predict(dropped.model, x);
@@ -123,8 +126,8 @@ export const q7: Question<Q7Config> = {
         times[k]!.push(Number(process.hrtime.bigint() - start) / 1e9);
       }
     }
-    plain.predictSeconds = median(times[0]);
-    dropped.predictSeconds = median(times[1]);
+    plain.predictSeconds = Math.min(...times[0]);
+    dropped.predictSeconds = Math.min(...times[1]);
     const mc = [];
     for (const [k, samples] of cfg.mcSamples.entries()) {
       // The first sample count warms up; the large ones run once (100 passes are their own average).
@@ -165,16 +168,16 @@ export const q7: Question<Q7Config> = {
           title: `Training (NAdam lr ${cfg.lr}, batch ${cfg.batchSize}, early stopping patience ${cfg.patience}, at most ${cfg.maxEpochs} epochs)`,
           columns: [
             'dropout',
-            's / epoch (median)',
+            's / epoch (best; median)',
             'epochs run',
             'best epoch',
             'best val loss',
             'best val accuracy',
-            `predict ${x.shape[0]} (ms, eval mode)`,
+            `predict ${x.shape[0]} (ms, eval mode, best of ${cfg.repeats})`,
           ],
           rows: clean.map((r) => [
             r.dropout,
-            fmt(r.secondsPerEpoch),
+            `${fmt(r.secondsPerEpoch)}; ${fmt(r.secondsPerEpochMedian)}`,
             r.epochsRun,
             r.bestEpoch,
             fmt(r.bestValLoss),
