@@ -23,7 +23,7 @@ export const q2: Question<Q2Config> = {
   configs: {
     full: {
       trainSize: 10000,
-      hidden: [100, 100, 100, 100, 100],
+      hidden: [100, 100, 100],
       epochs: 5,
       batchSize: 64,
       lr: 5e-4,
