@@ -6,7 +6,10 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace torchnode {
 
@@ -17,6 +20,15 @@ constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
 // at::alpha_dropout's alpha (-SELU_ALPHA * SELU_SCALE).
 constexpr double kAlphaDropoutAlpha = 1.7580993408473766;
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point& mark) {
+  const auto now = Clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(now - mark).count();
+  mark = now;
+  return ms;
+}
 
 bool floatCpu(const torch::Tensor& t) {
   return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous();
@@ -110,13 +122,28 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
     fused->grads_[i] = torch::empty({batchSize, fused->layers_[i].in}, torch::kFloat32);
   }
   fused->one_ = torch::ones({}, torch::kFloat32);
+  fused->profile_ = std::getenv("TORCHNODE_PROFILE") != nullptr;
   return fused;
+}
+
+FusedMlp::~FusedMlp() {
+  if (!profile_ || steps_ == 0) return;
+  static const char* names[] = {"linear", "elu", "relu", "batchnorm", "dropout", "alpha_dropout"};
+  std::fprintf(stderr, "[torchnode fused profile] ms per step over %lld steps:", static_cast<long long>(steps_));
+  for (int k = 0; k < 6; k++) {
+    if (forwardMs_[k] + backwardMs_[k] > 0) {
+      std::fprintf(stderr, " %s fwd %.3f bwd %.3f;", names[k], forwardMs_[k] / steps_, backwardMs_[k] / steps_);
+    }
+  }
+  std::fprintf(stderr, " loss %.3f\n", lossMs_ / steps_);
 }
 
 double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   torch::NoGradGuard noGrad;
   size_ = x.size(0);
   acts_[0] = x;
+  auto mark = Clock::now();
+  if (profile_) steps_++;
   for (size_t i = 0; i < layers_.size(); i++) {
     Layer& l = layers_[i];
     const torch::Tensor& in = acts_[i];
@@ -165,6 +192,7 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
         break;
     }
     acts_[i + 1] = out;
+    if (profile_) forwardMs_[static_cast<int>(l.kind)] += msSince(mark);
   }
   logits_ = acts_.back();
   // cross_entropy = nll_loss(log_softmax(logits, 1)), mean over the batch.
@@ -172,11 +200,14 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   logSoftmax_ = at::_log_softmax(logits_, 1, false);
   auto loss = at::nll_loss_forward(logSoftmax_, y_, {}, at::Reduction::Mean, -100);
   totalWeight_ = std::get<1>(loss);
-  return std::get<0>(loss).item<double>();
+  const double value = std::get<0>(loss).item<double>();
+  if (profile_) lossMs_ += msSince(mark);
+  return value;
 }
 
 void FusedMlp::backward() {
   torch::NoGradGuard noGrad;
+  auto mark = Clock::now();
   const auto gLogSoftmax = at::nll_loss_backward(one_, logSoftmax_, y_, {}, at::Reduction::Mean, -100, totalWeight_);
   torch::Tensor g = at::_log_softmax_backward_data(gLogSoftmax, logSoftmax_, 1, torch::kFloat32);
   // Layers before the first one with parameters need no input gradient.
@@ -227,6 +258,7 @@ void FusedMlp::backward() {
         if (needInput && l.p > 0) g.mul_(l.noise);
         break;
     }
+    if (profile_) backwardMs_[static_cast<int>(l.kind)] += msSince(mark);
   }
 }
 

@@ -48,6 +48,13 @@ class FusedMlp {
   std::vector<torch::Tensor> grads_;  // grads_[i]: buffer for d loss / d acts_[i] (i >= 1)
   torch::Tensor y_, logSoftmax_, totalWeight_, logits_, one_;
   int64_t size_ = 0;
+  // TORCHNODE_PROFILE: milliseconds per layer kind (forward, backward), printed when the step is destroyed.
+  bool profile_ = false;
+  double forwardMs_[6] = {}, backwardMs_[6] = {}, lossMs_ = 0;
+  int64_t steps_ = 0;
+
+ public:
+  ~FusedMlp();
 };
 
 }  // namespace torchnode

@@ -1,6 +1,7 @@
 #include "inference.h"
 
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/dropout.h>
 
 #include "addon.h"
@@ -57,6 +58,17 @@ torch::Tensor predictBatches(Module& module, const torch::Tensor& x, const Input
   return torch::cat(parts);
 }
 
+namespace {
+
+// [n, ...] -> [samples * n, ...]: the rows repeated as a block, `samples` times.
+torch::Tensor repeatRows(const torch::Tensor& t, int64_t samples) {
+  std::vector<int64_t> repeats(t.dim(), 1);
+  repeats[0] = samples;
+  return t.repeat(repeats);
+}
+
+}  // namespace
+
 McPrediction predictMcBatches(Module& module, const torch::Tensor& x, const InputTransform& transform, int64_t samples,
                               int64_t batchSize, const torch::Device& device) {
   torch::NoGradGuard noGrad;
@@ -67,12 +79,33 @@ McPrediction predictMcBatches(Module& module, const torch::Tensor& x, const Inpu
   }
   std::vector<torch::Tensor> means;
   std::vector<torch::Tensor> stds;
+  // In a Sequential, the layers before the first dropout are deterministic (BatchNorm is in eval): they run
+  // once per batch, and only the rest runs on the batch repeated `samples` times.
+  torch::nn::SequentialImpl* sequential = module.module().as<torch::nn::Sequential>();
+  size_t firstDropout = 0;
+  if (sequential) {
+    for (; firstDropout < sequential->size(); firstDropout++) {
+      const auto child = sequential->ptr(firstDropout);
+      if (child->as<torch::nn::Dropout>() || child->as<torch::nn::AlphaDropout>()) break;
+    }
+  }
   // One forward of batchSize * samples rows per batch: large gemms instead of `samples` small passes.
   for (int64_t start = 0; start < x.size(0); start += batchSize) {
     const int64_t size = std::min(batchSize, x.size(0) - start);
     const torch::Tensor input = transform.apply(x.narrow(0, start, size), device);
-    const torch::Tensor repeated = input.repeat({samples, 1});
-    const torch::Tensor probabilities = torch::softmax(module.forward(repeated), 1).view({samples, size, -1});
+    torch::Tensor logits;
+    if (sequential) {
+      torch::Tensor h = input;
+      size_t i = 0;
+      for (auto it = sequential->begin(); it != sequential->end(); ++it, ++i) {
+        if (i == firstDropout) h = repeatRows(h, samples);
+        h = it->forward(h);
+      }
+      logits = h;
+    } else {
+      logits = module.forward(repeatRows(input, samples));
+    }
+    const torch::Tensor probabilities = torch::softmax(logits, 1).view({samples, size, -1});
     means.push_back(probabilities.mean(0).cpu());
     stds.push_back(probabilities.std(0, /*unbiased=*/false).cpu());
   }

@@ -129,3 +129,27 @@ test.serial('inference errors: samples, batchSize, labels, model', async (t) => 
   });
   await t.throwsAsync(tn.predict(model, tn.zeros([3, 5])), { message: /predict/ });
 });
+
+test.serial(
+  'predictMC equals stochastic forwards of the repeated batch (dropout in the middle, BN in eval)',
+  async (t) => {
+    const data = blobs(50);
+    const model = dropoutBn();
+    await trained(model, data);
+    const samples = 6;
+    tn.manualSeed(31);
+    const mc = await tn.predictMC(model, data.x, { samples, batchSize: 1000 });
+    // The same by hand: eval mode, dropout stochastic, one forward of the batch repeated `samples` times.
+    model.eval();
+    for (const layer of model) if (layer instanceof tn.nn.Dropout) layer.train();
+    tn.manualSeed(31);
+    const repeated = tn.cat(Array.from({ length: samples }, () => data.x));
+    const probs = tn.noGrad(() => tn.nn.functional.softmax(model.forward(repeated), 1)).reshape([samples, 50, 10]);
+    const mean = probs.mean({ dim: 0 }).toArray() as Float32Array;
+    const m = mc.mean.toArray() as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < m.length; i++) worst = Math.max(worst, Math.abs(m[i]! - mean[i]!));
+    t.true(worst < 1e-5, `max difference ${worst}`);
+    t.true(mc.std.max().item() > 1e-4);
+  },
+);
