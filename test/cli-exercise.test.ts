@@ -99,7 +99,7 @@ test('exercise: every output file exists and parses, the table equals the histor
   t.is(run.code, 0, run.stderr);
   t.regex(
     run.stderr,
-    /elu train epoch 1\/3: loss [\d.]+ accuracy [\d.]+ val_loss/,
+    /elu train epoch 2\/3: loss [\d.]+ accuracy [\d.]+ val_loss/,
     'one plain line per epoch when not a TTY',
   );
   const printed = JSON.parse(run.stdout) as Summary;
@@ -218,6 +218,33 @@ test('exercise: every output file exists and parses, the table equals the histor
     const accuracy = preds.filter((r) => r.class === r.label).length / 320;
     t.is(accuracy, summary.variants.find((v) => v.name === name)!.test.accuracy, name);
   }
+  // The training continues the sweep winner's run: the same history as training from scratch at that LR.
+  const seluRun = summary.variants.find((v) => v.name === 'selu')!;
+  const scratch = await cli([
+    'train',
+    '--variant',
+    'selu',
+    '--lr',
+    String(seluRun.lrSearch.chosenLr),
+    '--config',
+    config('tiny.json', TINY),
+    '--data-dir',
+    dataDir,
+    '--out',
+    path.join(tmp, 'scratch'),
+    '--json',
+    '--no-progress',
+  ]);
+  t.is(scratch.code, 0, scratch.stderr);
+  const fresh = (JSON.parse(scratch.stdout) as Summary).variants[0]!;
+  const noSeconds = (e: object) => ({ ...e, seconds: 0 });
+  t.deepEqual(fresh.history.epochs.map(noSeconds), seluRun.history.epochs.map(noSeconds));
+  t.deepEqual(fresh.test, seluRun.test);
+  t.deepEqual(
+    fs.readdirSync(path.join(out, 'selu')).filter((f) => f.startsWith('sweep-')),
+    [],
+  );
+
   const raw = path.join(tmp, 'one.raw');
   fs.writeFileSync(raw, files.get('test_batch.bin')!.subarray(1, 3073));
   const mc = await cli([

@@ -140,6 +140,32 @@ async function fitOrDiverge(...args: Parameters<typeof fit>): Promise<{ history:
 
 class Aborted extends Error {}
 
+/** The fit options the final training and every sweep candidate share (same seed: same initial order). */
+function trainingOptions(o: ExerciseOptions, seed: number, data: ExerciseData, transform: InputTransform) {
+  return {
+    batchSize: o.batchSize,
+    seed,
+    validation: data.validation,
+    earlyStopping: { monitor: 'val_loss' as const, patience: o.patience, restoreBestWeights: true },
+    inputTransform: transform,
+    device: o.device,
+  };
+}
+
+function trainingState(log: EpochEnd, bestState: Tensor[] | undefined, epochs: EpochLog[]) {
+  return { epoch: log.epoch, best: log.best, bestEpoch: log.bestEpoch, wait: log.wait, bestState, epochs, lr: log.lr };
+}
+
+function sweepCheckpoint(dir: string, lr: number): string {
+  return path.join(dir, `sweep-${lr}.safetensors`);
+}
+
+function removeSweepCheckpoints(dir: string): void {
+  if (!exists(dir)) return;
+  for (const f of fs.readdirSync(dir))
+    if (/^sweep-.*\.safetensors$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+}
+
 async function searchLr(
   variant: VariantConfig,
   seed: number,
@@ -148,6 +174,7 @@ async function searchLr(
   o: ExerciseOptions,
   hooks: ExerciseHooks,
   rangeOnly = false,
+  checkpointDir?: string,
 ): Promise<LrSearchResult> {
   const started = Date.now();
   const name = variant.name;
@@ -197,15 +224,24 @@ async function searchLr(
     manualSeed(seed);
     const m = buildModel(variant);
     const opt = new NAdam(m.parameters(), { lr });
+    // Configured exactly like the final training, so that the winner's run IS its first sweepEpochs epochs:
+    // its checkpoint after the last one lets the training continue from there instead of redoing them.
+    const logs: EpochLog[] = [];
+    let best: Tensor[] | undefined;
     const run = await fitOrDiverge(m, opt, data.train, {
+      ...trainingOptions(o, seed, data, transform),
       epochs: o.sweepEpochs,
-      batchSize: o.batchSize,
-      seed,
-      validation: data.validation,
-      inputTransform: transform,
-      device: o.device,
       signal: hooks.signal,
-      onEpochEnd: (log) => hooks.onEpoch?.(name, 'sweep', log),
+      onEpochEnd: async (log) => {
+        if (isAbort(hooks.signal)) return;
+        logs.push(epochLog(log));
+        if (checkpointDir) {
+          if (log.improved) best = Object.values(m.stateDict()).map((t) => t.clone());
+          const stops = log.epoch === o.sweepEpochs || log.wait >= o.patience;
+          if (stops) await saveCheckpoint(sweepCheckpoint(checkpointDir, lr), m, opt, trainingState(log, best, logs));
+        }
+        hooks.onEpoch?.(name, 'sweep', log);
+      },
       onBatchEnd: (p) => hooks.onBatch?.(name, 'sweep', p),
     });
     if (run.history.aborted || isAbort(hooks.signal)) throw new Aborted();
@@ -259,9 +295,17 @@ async function runVariant(
     lrSearch = readJson<LrSearchResult>(files.lrSearch);
     hooks.log?.(`${name}: LR search already done (lr ${lrSearch.chosenLr}), from ${files.lrSearch}`);
   } else {
-    lrSearch = await searchLr(variant, seed, data, transform, o, hooks);
+    lrSearch = await searchLr(variant, seed, data, transform, o, hooks, false, files.dir);
     await writeJson(files.lrSearch, lrSearch);
   }
+  // The sweep's winner already trained the first sweepEpochs epochs of this very run: continue from there.
+  const fromSweep = sweepCheckpoint(files.dir, lrSearch.chosenLr);
+  let continued = false;
+  if (lrSearch.source === 'search' && !exists(files.checkpoint) && exists(fromSweep)) {
+    fs.renameSync(fromSweep, files.checkpoint);
+    continued = true;
+  }
+  removeSweepCheckpoints(files.dir);
   const lr = lrSearch.chosenLr;
   hooks.log?.(`${name}: training with lr ${lr} (${lrSearch.source})`);
 
@@ -277,9 +321,13 @@ async function runVariant(
   }
 
   let resume: ResumeState | undefined;
-  if (o.resume && exists(files.checkpoint)) {
+  if ((o.resume || continued) && exists(files.checkpoint)) {
     resume = await loadCheckpoint(files.checkpoint, model, optimizer);
-    hooks.log?.(`${name}: resuming after epoch ${resume.epoch} from ${files.checkpoint}`);
+    hooks.log?.(
+      continued
+        ? `${name}: continuing the sweep's run at lr ${lr} after its epoch ${resume.epoch}`
+        : `${name}: resuming after epoch ${resume.epoch} from ${files.checkpoint}`,
+    );
   }
   const epochs: EpochLog[] = [...(resume?.epochs ?? [])];
   let bestState: Tensor[] | undefined = resume?.bestState;
@@ -300,13 +348,9 @@ async function runVariant(
     };
   } else {
     const fitted = await fit(model, optimizer, data.train, {
+      ...trainingOptions(o, seed, data, transform),
       epochs: o.epochs,
-      batchSize: o.batchSize,
       seed: resume ? undefined : seed,
-      validation: data.validation,
-      earlyStopping: { monitor: 'val_loss', patience: o.patience, restoreBestWeights: true },
-      inputTransform: transform,
-      device: o.device,
       signal: hooks.signal,
       resume,
       onBatchEnd: (p) => hooks.onBatch?.(name, 'train', p),
@@ -316,15 +360,7 @@ async function runVariant(
         if (isAbort(hooks.signal)) return;
         epochs.push(epochLog(log));
         if (log.improved) bestState = Object.values(model.stateDict()).map((t) => t.clone());
-        await saveCheckpoint(files.checkpoint, model, optimizer, {
-          epoch: log.epoch,
-          best: log.best,
-          bestEpoch: log.bestEpoch,
-          wait: log.wait,
-          bestState,
-          epochs,
-          lr: log.lr,
-        });
+        await saveCheckpoint(files.checkpoint, model, optimizer, trainingState(log, bestState, epochs));
         await writeFileAtomic(files.history, historyCsv(epochs));
         hooks.onEpoch?.(name, 'train', log);
       },
