@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import * as readline from 'node:readline';
 import * as tn from '../lib/index';
 
@@ -92,7 +92,7 @@ async function torchnodeEpoch(network: Network, batchSize: number): Promise<numb
   const history = await tn.fit(model, optimizer, { x, y: labels }, { epochs: 1, batchSize, seed: 1 });
   const seconds = (performance.now() - start) / 1000;
   monitor.disable();
-  loopDelay.add(monitor);
+  loopDelay.add(monitor as unknown as RecordableHistogram);
   threads = history.threads;
   engine = history.engine;
   return seconds;

@@ -1,6 +1,7 @@
 #include "fused_mlp.h"
 
 #include <ATen/ATen.h>
+#include <dlfcn.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/dropout.h>
@@ -29,6 +30,26 @@ double msSince(Clock::time_point& mark) {
   mark = now;
   return ms;
 }
+
+// OpenBLAS, when it is the BLAS in this process: it threads every sgemm above about 2.6e5 multiply-adds
+// (m n k), so that each 100 x 100 layer of a small batch pays a wake-up and a barrier of its threads, which
+// costs more than the gemm itself. The fused step runs those on one thread and keeps OpenBLAS' own count
+// for the large ones (the input layer). OpenBLAS splits a gemm over m and n only, never over k, so the
+// thread count does not change a single bit of the result.
+struct OpenBlas {
+  using Set = void (*)(int);
+  using Get = int (*)();
+  Set set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  Get get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+};
+
+const OpenBlas& openBlas() {
+  static const OpenBlas blas;
+  return blas;
+}
+
+// m n k from which a gemm gets all of OpenBLAS' threads.
+constexpr int64_t kLargeGemm = 4'000'000;
 
 bool floatCpu(const torch::Tensor& t) {
   return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous();
@@ -123,10 +144,25 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
   }
   fused->one_ = torch::ones({}, torch::kFloat32);
   fused->profile_ = std::getenv("TORCHNODE_PROFILE") != nullptr;
+  const char* split = std::getenv("TORCHNODE_BLAS_SPLIT");
+  if (openBlas().set && openBlas().get && !(split && std::string(split) == "0")) {
+    fused->blasMax_ = fused->blasNow_ = openBlas().get();
+    if (fused->blasMax_ <= 1) fused->blasMax_ = fused->blasNow_ = 0;  // nothing to split
+  }
   return fused;
 }
 
+void FusedMlp::blasFor(int64_t m, int64_t n, int64_t k) {
+  if (blasMax_ == 0) return;
+  const int want = m * n * k >= kLargeGemm ? blasMax_ : 1;
+  if (want != blasNow_) {
+    openBlas().set(want);
+    blasNow_ = want;
+  }
+}
+
 FusedMlp::~FusedMlp() {
+  if (blasMax_ > 0 && blasNow_ != blasMax_) openBlas().set(blasMax_);
   if (!profile_ || steps_ == 0) return;
   static const char* names[] = {"linear", "elu", "relu", "batchnorm", "dropout", "alpha_dropout"};
   std::fprintf(stderr, "[torchnode fused profile] ms per step over %lld steps:", static_cast<long long>(steps_));
@@ -151,6 +187,7 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
     switch (l.kind) {
       case Kind::Linear:
         // at::linear on a 2-D input: addmm(bias, input, weight.t()) (mm without a bias).
+        blasFor(size_, l.out, l.in);
         if (l.bias.defined()) {
           at::addmm_out(out, l.bias, in, l.weight.t());
         } else {
@@ -230,10 +267,12 @@ void FusedMlp::backward() {
     switch (l.kind) {
       case Kind::Linear: {
         // addmm's backward: d input = g W, d weight = g^T input, d bias = sum_to(g, [out]).
+        blasFor(l.out, l.in, size_);
         at::mm_out(gradOf(l.weight), g.t(), in);
         if (l.bias.defined()) at::sum_out(gradOf(l.bias), g, {0}, false);
         if (needInput) {
           torch::Tensor gIn = grads_[k].narrow(0, 0, size_);
+          blasFor(size_, l.in, l.out);
           at::mm_out(gIn, g, l.weight);
           g = gIn;
         }
@@ -259,6 +298,11 @@ void FusedMlp::backward() {
         break;
     }
     if (profile_) backwardMs_[static_cast<int>(l.kind)] += msSince(mark);
+  }
+  // Between steps (the optimizer, the validation pass, JS) OpenBLAS has its own thread count back.
+  if (blasMax_ > 0 && blasNow_ != blasMax_) {
+    openBlas().set(blasMax_);
+    blasNow_ = blasMax_;
   }
 }
 

@@ -24,6 +24,9 @@ class FusedMlp {
   // Forward in training mode and the mean cross-entropy. Returns the loss; logits() holds [size, classes].
   double forward(const torch::Tensor& x, const torch::Tensor& y);
   const torch::Tensor& logits() const { return logits_; }
+  // OpenBLAS threads used for the large gemms and the small ones (0: not OpenBLAS, or not split).
+  int blasLarge() const { return blasMax_; }
+  int blasSmall() const { return blasMax_ > 0 ? 1 : 0; }
   // Backward of the last forward: every parameter's .grad is overwritten with its gradient.
   void backward();
 
@@ -48,6 +51,9 @@ class FusedMlp {
   std::vector<torch::Tensor> grads_;  // grads_[i]: buffer for d loss / d acts_[i] (i >= 1)
   torch::Tensor y_, logSoftmax_, totalWeight_, logits_, one_;
   int64_t size_ = 0;
+  // OpenBLAS threads per gemm: its own count for the large gemms, one for the small ones (see blasFor).
+  void blasFor(int64_t m, int64_t n, int64_t k);
+  int blasMax_ = 0, blasNow_ = 0;
   // TORCHNODE_PROFILE: milliseconds per layer kind (forward, backward), printed when the step is destroyed.
   bool profile_ = false;
   double forwardMs_[6] = {}, backwardMs_[6] = {}, lossMs_ = 0;

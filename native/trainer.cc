@@ -109,6 +109,7 @@ struct History {
   std::string engine;        // the one used: fused | autograd
   std::string engineReason;  // why not fused, when autograd
   int intraOpThreads = 0, blasThreads = 0;
+  int blasLarge = 0, blasSmall = 0;  // the fused step's OpenBLAS threads for large / small gemms
 };
 
 struct EpochReply {
@@ -163,6 +164,10 @@ Napi::Object historyToJs(Napi::Env env, const History& h) {
   auto threads = Napi::Object::New(env);
   threads.Set("intraOp", h.intraOpThreads);
   if (h.blasThreads > 0) threads.Set("blas", h.blasThreads);
+  if (h.blasLarge > 0) {
+    threads.Set("blasLargeGemm", h.blasLarge);
+    threads.Set("blasSmallGemm", h.blasSmall);
+  }
   o.Set("threads", threads);
   if (!h.batchLosses.empty()) {
     o.Set("batchLosses", doubles(env, h.batchLosses));
@@ -402,6 +407,10 @@ class FitWorker : public Napi::AsyncWorker {
       history_.engineReason = why;
     }
     history_.engine = fused ? "fused" : "autograd";
+    if (fused) {
+      history_.blasLarge = fused->blasLarge();
+      history_.blasSmall = fused->blasSmall();
+    }
     Profile profile;
 
     for (int64_t epoch = config_.initialEpoch + 1; epoch <= config_.epochs; epoch++) {
