@@ -4,7 +4,8 @@
 export interface RangeCurve {
   lrs: number[];
   losses: number[];
-  /** Bias-corrected exponential moving average of the losses (beta 0.98), as fastai's finder plots it. */
+  /** Bias-corrected exponential moving average of the losses: beta 0.98 as in fastai's finder on ramps of
+   *  1,400+ batches, lower on shorter ramps (an averaging window of ~3.6 % of the ramp, 10 batches at least). */
   smoothed: number[];
 }
 
@@ -42,7 +43,10 @@ export function rangeCurve(lrs: ArrayLike<number>, losses: ArrayLike<number>): R
     l.push(value);
     r.push(lrs[i] as number);
   }
-  return { lrs: r, losses: l, smoothed: smooth(l) };
+  // fastai's beta 0.98 averages over ~50 batches (1 / (1 - beta)): 3.6 % of a 1,407-batch ramp, but a third of
+  // --quick's 157. Keep that window at ~3.6 % of the ramp, between 10 and 50 batches.
+  const window = Math.min(50, Math.max(10, l.length / 28));
+  return { lrs: r, losses: l, smoothed: smooth(l, 1 - 1 / window) };
 }
 
 /** Reads a range-test curve: the minimum of the smoothed loss, the steepest descent before it, and the
@@ -55,7 +59,7 @@ export function suggestLr(curve: RangeCurve, diverged = false): RangeSuggestion 
   let minIndex = skip;
   for (let i = skip; i < n; i++) if ((s[i] as number) < (s[minIndex] as number)) minIndex = i;
   // Slope over a window of k points each side, against log(lr).
-  const k = Math.max(1, Math.floor(n / 50));
+  const k = Math.max(1, Math.round(n / 25));
   let steepestIndex = skip;
   let steepest = Infinity;
   for (let i = skip; i <= minIndex; i++) {
