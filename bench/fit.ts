@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as readline from 'node:readline';
 import * as tn from '../lib/index';
 
@@ -77,8 +77,9 @@ const labels = tn.tensor(
   Array.from({ length: SAMPLES }, (_, i) => (i * 7919) % 10),
   { dtype: 'int64' },
 );
-// A fresh monitor per fit, merged: a re-enabled monitor would count the pause since its last disable.
-const loopDelay = createHistogram();
+// A fresh monitor per fit (a re-enabled one would count the pause since its last disable): the worst
+// p99 and max over the fits are reported.
+const loopDelay = { p50: [] as number[], p99: [] as number[], max: 0 };
 let threads: tn.History['threads'] | undefined;
 let engine = '';
 
@@ -92,7 +93,9 @@ async function torchnodeEpoch(network: Network, batchSize: number): Promise<numb
   const history = await tn.fit(model, optimizer, { x, y: labels }, { epochs: 1, batchSize, seed: 1 });
   const seconds = (performance.now() - start) / 1000;
   monitor.disable();
-  loopDelay.add(monitor as unknown as RecordableHistogram);
+  loopDelay.p50.push(monitor.percentile(50) / 1e6);
+  loopDelay.p99.push(monitor.percentile(99) / 1e6);
+  loopDelay.max = Math.max(loopDelay.max, monitor.max / 1e6);
   threads = history.threads;
   engine = history.engine;
   return seconds;
@@ -177,11 +180,12 @@ async function main(): Promise<void> {
         `${fmt(t * steps, 1)} | ${fmt(p * steps, 1)} | ${ratio <= 0.5 ? 'yes' : 'NO'} |`,
     );
   }
-  const p99 = loopDelay.percentile(99) / 1e6;
+  const p99 = Math.max(...loopDelay.p99);
   console.log('');
   console.log(
-    `event-loop delay during torchnode fit: p50 ${fmt(loopDelay.percentile(50) / 1e6)} ms, p99 ${fmt(p99)} ms, ` +
-      `max ${fmt(loopDelay.max / 1e6)} ms (target p99 <= 20 ms: ${p99 <= 20 ? 'yes' : 'NO'})`,
+    `event-loop delay during torchnode fit (${loopDelay.p99.length} fits): median p50 ${fmt(median(loopDelay.p50))} ms, ` +
+      `p99 median ${fmt(median(loopDelay.p99))} ms / worst ${fmt(p99)} ms, max ${fmt(loopDelay.max)} ms ` +
+      `(target p99 <= 20 ms: ${p99 <= 20 ? 'yes' : 'NO'})`,
   );
 
   // ---- predictMC(10) vs one predict pass -------------------------------------------------------------------

@@ -121,6 +121,7 @@ struct EpochMessage {
   EpochLog log;
   bool improved;
   std::shared_ptr<std::promise<EpochReply>> reply;
+  std::vector<torch::Tensor> bestState;  // the best weights so far (restoreBestWeights), for checkpoints
 };
 
 struct BatchMessage {
@@ -319,6 +320,13 @@ class FitWorker : public Napi::AsyncWorker {
     try {
       auto log = epochToJs(env, owned->log);
       log.Set("improved", owned->improved);
+      if (!owned->bestState.empty()) {
+        auto state = Napi::Array::New(env, owned->bestState.size());
+        for (size_t i = 0; i < owned->bestState.size(); i++) {
+          state.Set(static_cast<uint32_t>(i), Tensor::Wrap(env, owned->bestState[i]));
+        }
+        log.Set("bestState", state);
+      }
       fn.Call({log, done});
     } catch (...) {
       // The JS side answers through `done` even when the user's callback throws; this is the fallback.
@@ -341,10 +349,10 @@ class FitWorker : public Napi::AsyncWorker {
     }
   }
 
-  EpochReply sendEpoch(const EpochLog& log, bool improved) {
+  EpochReply sendEpoch(const EpochLog& log, bool improved, const std::vector<torch::Tensor>& bestState) {
     auto reply = std::make_shared<std::promise<EpochReply>>();
     auto answer = reply->get_future();
-    auto* message = new EpochMessage{log, improved, reply};
+    auto* message = new EpochMessage{log, improved, reply, bestState};
     if (epochFn_.BlockingCall(message, &FitWorker::callEpoch) != napi_ok) {
       delete message;
       return {true};
@@ -512,7 +520,8 @@ class FitWorker : public Napi::AsyncWorker {
         history_.wait++;
       }
 
-      const EpochReply reply = sendEpoch(log, improved);
+      // (snapshot() replaces the tensors of `best` rather than writing into them: JS may keep these.)
+      const EpochReply reply = sendEpoch(log, improved, keepBest ? best : std::vector<torch::Tensor>());
       if (!std::isnan(reply.lr)) setLr(optimizer_, reply.lr);
       if (reply.stop) {
         history_.stoppedByCallback = true;

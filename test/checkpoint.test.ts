@@ -25,7 +25,7 @@ for (const [variant, early] of [
         validation,
         recordBatches: false,
         schedule: { type: 'onecycle', maxLr: 0.01 }, // the per-batch schedule must pick up where it was
-        ...(early ? { earlyStopping: { patience: 10, restoreBestWeights: false } } : {}),
+        ...(early ? { earlyStopping: { patience: 10, restoreBestWeights: true } } : {}),
       });
 
       const straightModel = mlp(variant);
@@ -40,7 +40,8 @@ for (const [variant, early] of [
         ...options(),
         seed: 21,
         onEpochEnd: async (log) => {
-          const { improved: _i, bestEpoch, best, wait, ...entry } = log;
+          const { improved: _i, bestEpoch, best, wait, bestState, ...entry } = log;
+          t.is(bestState !== undefined, early);
           epochs.push(entry);
           await tn.saveCheckpoint(file, firstModel, firstOpt, {
             epoch: log.epoch,
@@ -49,6 +50,7 @@ for (const [variant, early] of [
             wait,
             lr: log.lr,
             epochs: [...epochs],
+            bestState,
           });
           return log.epoch === 2 ? { stop: true } : undefined;
         },
@@ -61,10 +63,15 @@ for (const [variant, early] of [
       const opt = new tn.optim.NAdam(model.parameters(), { lr: 1 });
       const state = await tn.loadCheckpoint(file, model, opt);
       t.is(state.epoch, 2);
+      t.is(state.bestState !== undefined, early);
       t.is(opt.lr, first.epochs[1]!.lr);
       const resumed = await tn.fit(model, opt, data, { ...options(), seed: 5 /* ignored on resume */, resume: state });
 
       t.deepEqual(weights(model), weights(straightModel));
+    if (early) {
+      t.true(resumed.restoredBestWeights);
+      t.log(`best epoch ${resumed.bestEpoch} of 4`);
+    }
       const a = timeless(resumed) as Record<string, unknown>;
       const b = timeless(straight) as Record<string, unknown>;
       t.deepEqual(a, b);

@@ -18,6 +18,7 @@ interface NativeEpochLog {
   lr: number;
   seconds: number;
   improved: boolean;
+  bestState?: NativeTensor[];
 }
 
 interface NativeHistory extends Omit<History, 'epochs'> {
@@ -45,7 +46,7 @@ function checkDataset(op: string, name: string, data: Dataset | undefined): asse
 }
 
 function stripImproved(log: NativeEpochLog): History['epochs'][number] {
-  const { improved: _improved, ...rest } = log;
+  const { improved: _improved, bestState: _bestState, ...rest } = log;
   return rest;
 }
 
@@ -120,7 +121,14 @@ export async function fit(model: Module, optimizer: Optimizer, data: Dataset, op
           } else {
             wait++;
           }
-          const end: EpochEnd = { ...stripImproved(log), improved: log.improved, bestEpoch, best, wait };
+          const end: EpochEnd = {
+            ...stripImproved(log),
+            improved: log.improved,
+            bestEpoch,
+            best,
+            wait,
+            ...(log.bestState ? { bestState: log.bestState.map((t) => new Tensor(t)) } : {}),
+          };
           for (const cb of callbacks) {
             const answer = await cb.onEpochEnd?.(end);
             if (answer && answer.stop) reply.stop = true;

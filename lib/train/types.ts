@@ -99,6 +99,11 @@ export interface EpochEnd extends EpochLog {
   bestEpoch: number;
   best: number;
   wait: number;
+  /**
+   * With early stopping and restoreBestWeights: the best weights so far (parameters then buffers, the
+   * order `ResumeState.bestState` wants), to store in a checkpoint.
+   */
+  bestState?: Tensor[];
 }
 
 /** Keras-style callback objects; every hook may be async. */
