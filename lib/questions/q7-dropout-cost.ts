@@ -151,7 +151,7 @@ export const q7: Question<Q7Config> = {
         (converge > 0 && epochRatio > 1.05
           ? 'dropout slows training down, both per epoch and in epochs to converge.'
           : converge > 0
-            ? 'dropout slows training down by needing more epochs to converge (the per-epoch cost is about the same).'
+            ? `dropout slows training down by needing more epochs to converge (per epoch it was not slower here: x${fmt(epochRatio, 3)}).`
             : epochRatio > 1.05
               ? 'each epoch is slower with dropout (the masks cost time), though it did not need more epochs here.'
               : 'no slowdown showed in this run.'),
