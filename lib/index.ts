@@ -1,5 +1,5 @@
 // torchnode's public API. See README.md for the tour and ../shared/DESIGN.md for the contract.
-export { Tensor, tensor, zeros, ones, full, randn, rand, arange, randperm, cat } from './tensor';
+export { Tensor, tensor, zeros, ones, full, randn, rand, arange, randperm, cat, tidy } from './tensor';
 export type { TensorOptions, CreateOptions, ReduceOptions, NestedArray } from './tensor';
 export type { DType, Device, TensorData, TypedArrayOf } from './dtype';
 export { version, manualSeed, setNumThreads, getNumThreads, noGrad, isGradEnabled, cuda } from './runtime';

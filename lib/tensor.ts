@@ -77,6 +77,7 @@ export class Tensor {
   /** @internal Tensors are made by `tensor()`, `zeros()` and the other factories. */
   constructor(handle: NativeTensor) {
     this.native = handle;
+    scopes.at(-1)?.push(this);
   }
 
   get shape(): number[] {
@@ -364,6 +365,48 @@ export class Tensor {
     if (this.isDisposed) return 'Tensor(disposed)';
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }
+}
+
+// Open tidy() scopes, innermost last: each collects the tensors created while it is open.
+const scopes: Tensor[][] = [];
+
+function collectKept(value: unknown, kept: Set<Tensor>): void {
+  if (value instanceof Tensor) kept.add(value);
+  else if (Array.isArray(value)) value.forEach((v) => collectKept(v, kept));
+  else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    Object.values(value).forEach((v) => collectKept(v, kept));
+  }
+}
+
+/**
+ * Runs `fn` and disposes every tensor created during it, except those it returns (a Tensor, or Tensors
+ * in a returned array or plain object), which move to the enclosing scope. Use it in synchronous loops
+ * that make many temporaries: finalizers only run when the event loop turns, so without dispose() a
+ * loop that never yields holds all of its tensors until it ends.
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`tidy: expected a function, got ${describeType(fn)}`);
+  const scope: Tensor[] = [];
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    for (const t of scope) t.dispose();
+    throw error;
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) {
+    throw new Error('tidy: the function returned a Promise; tidy only tracks synchronous work');
+  }
+  const kept = new Set<Tensor>();
+  collectKept(result, kept);
+  for (const t of scope) {
+    if (kept.has(t)) scopes.at(-1)?.push(t);
+    else t.dispose();
+  }
+  return result;
 }
 
 function flattenNested(op: string, data: NestedArray): { values: (number | boolean)[]; shape: number[] } {

@@ -13,7 +13,14 @@ const NATIVE_DIR = path.join(ROOT, 'native');
 
 // Flags both builds use besides TORCH_CXX_FLAGS. Exceptions and RTTI are needed by libtorch's headers.
 const COMMON_CXX_FLAGS = ['-std=c++17', '-O3', '-fexceptions', '-frtti', '-Wno-unused-parameter'];
-const COMMON_DEFINES = ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'];
+// NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: a worker thread being terminated cannot take a JS exception;
+// without it node-addon-api rethrows into std::terminate and the whole process aborts.
+const COMMON_DEFINES = [
+  'NAPI_VERSION=8',
+  'NAPI_CPP_EXCEPTIONS',
+  'NODE_ADDON_API_DISABLE_DEPRECATED',
+  'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
+];
 
 const SYSTEM_CMAKE_DIRS = [
   '/usr/lib/x86_64-linux-gnu/cmake',
