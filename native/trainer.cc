@@ -121,7 +121,10 @@ struct EpochMessage {
   EpochLog log;
   bool improved;
   std::shared_ptr<std::promise<EpochReply>> reply;
-  std::vector<torch::Tensor> bestState;  // the best weights so far (restoreBestWeights), for checkpoints
+  // The best weights so far (restoreBestWeights), for checkpoints: JS reads them through a function that is
+  // valid while the worker waits for the reply (the worker empties this after), so that no epoch's snapshot
+  // stays alive in a JS handle nobody asked for.
+  std::shared_ptr<std::vector<torch::Tensor>> bestState;
 };
 
 struct BatchMessage {
@@ -320,12 +323,20 @@ class FitWorker : public Napi::AsyncWorker {
     try {
       auto log = epochToJs(env, owned->log);
       log.Set("improved", owned->improved);
-      if (!owned->bestState.empty()) {
-        auto state = Napi::Array::New(env, owned->bestState.size());
-        for (size_t i = 0; i < owned->bestState.size(); i++) {
-          state.Set(static_cast<uint32_t>(i), Tensor::Wrap(env, owned->bestState[i]));
-        }
-        log.Set("bestState", state);
+      if (owned->bestState) {
+        auto state = owned->bestState;
+        log.Set("bestState", Napi::Function::New(env, [state](const Napi::CallbackInfo& info) -> Napi::Value {
+                  if (state->empty()) {
+                    Napi::Error::New(info.Env(), "fit: bestState is only readable while onEpochEnd runs")
+                        .ThrowAsJavaScriptException();
+                    return info.Env().Undefined();
+                  }
+                  auto array = Napi::Array::New(info.Env(), state->size());
+                  for (size_t i = 0; i < state->size(); i++) {
+                    array.Set(static_cast<uint32_t>(i), Tensor::Wrap(info.Env(), (*state)[i]));
+                  }
+                  return array;
+                }));
       }
       fn.Call({log, done});
     } catch (...) {
@@ -349,15 +360,18 @@ class FitWorker : public Napi::AsyncWorker {
     }
   }
 
-  EpochReply sendEpoch(const EpochLog& log, bool improved, const std::vector<torch::Tensor>& bestState) {
+  EpochReply sendEpoch(const EpochLog& log, bool improved, const std::vector<torch::Tensor>* bestState) {
     auto reply = std::make_shared<std::promise<EpochReply>>();
     auto answer = reply->get_future();
-    auto* message = new EpochMessage{log, improved, reply, bestState};
+    auto state = bestState ? std::make_shared<std::vector<torch::Tensor>>(*bestState) : nullptr;
+    auto* message = new EpochMessage{log, improved, reply, state};
     if (epochFn_.BlockingCall(message, &FitWorker::callEpoch) != napi_ok) {
       delete message;
       return {true};
     }
-    return answer.get();
+    EpochReply r = answer.get();
+    if (state) state->clear();
+    return r;
   }
 
   void restore(const std::vector<torch::Tensor>& snapshot) {
@@ -521,7 +535,7 @@ class FitWorker : public Napi::AsyncWorker {
       }
 
       // (snapshot() replaces the tensors of `best` rather than writing into them: JS may keep these.)
-      const EpochReply reply = sendEpoch(log, improved, keepBest ? best : std::vector<torch::Tensor>());
+      const EpochReply reply = sendEpoch(log, improved, keepBest ? &best : nullptr);
       if (!std::isnan(reply.lr)) setLr(optimizer_, reply.lr);
       if (reply.stop) {
         history_.stoppedByCallback = true;

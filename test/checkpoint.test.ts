@@ -36,10 +36,12 @@ for (const [variant, early] of [
       const firstModel = mlp(variant);
       const firstOpt = new tn.optim.NAdam(firstModel.parameters(), { lr: 3e-3 });
       const epochs: tn.EpochLog[] = [];
+      let lastLog: tn.EpochEnd | undefined;
       const first = await tn.fit(firstModel, firstOpt, data, {
         ...options(),
         seed: 21,
         onEpochEnd: async (log) => {
+          lastLog = log;
           const { improved: _i, bestEpoch, best, wait, bestState, ...entry } = log;
           t.is(bestState !== undefined, early);
           epochs.push(entry);
@@ -56,6 +58,10 @@ for (const [variant, early] of [
         },
       });
       t.is(first.epochs.length, 2);
+      if (early) {
+        t.throws(() => lastLog!.bestState, { message: /bestState is only readable while onEpochEnd runs/ });
+        t.false(Object.keys(lastLog!).includes('bestState'));
+      }
 
       // A fresh model and optimizer (different initial weights: another seed), then the checkpoint.
       tn.manualSeed(999);
@@ -68,10 +74,10 @@ for (const [variant, early] of [
       const resumed = await tn.fit(model, opt, data, { ...options(), seed: 5 /* ignored on resume */, resume: state });
 
       t.deepEqual(weights(model), weights(straightModel));
-    if (early) {
-      t.true(resumed.restoredBestWeights);
-      t.log(`best epoch ${resumed.bestEpoch} of 4`);
-    }
+      if (early) {
+        t.true(resumed.restoredBestWeights);
+        t.log(`best epoch ${resumed.bestEpoch} of 4`);
+      }
       const a = timeless(resumed) as Record<string, unknown>;
       const b = timeless(straight) as Record<string, unknown>;
       t.deepEqual(a, b);

@@ -18,7 +18,7 @@ interface NativeEpochLog {
   lr: number;
   seconds: number;
   improved: boolean;
-  bestState?: NativeTensor[];
+  bestState?: () => NativeTensor[];
 }
 
 interface NativeHistory extends Omit<History, 'epochs'> {
@@ -127,8 +127,12 @@ export async function fit(model: Module, optimizer: Optimizer, data: Dataset, op
             bestEpoch,
             best,
             wait,
-            ...(log.bestState ? { bestState: log.bestState.map((t) => new Tensor(t)) } : {}),
           };
+          const readBest = log.bestState;
+          // Read on demand (and not enumerable): a log kept or spread by a callback holds no weights.
+          if (readBest) {
+            Object.defineProperty(end, 'bestState', { get: () => readBest().map((t) => new Tensor(t)) });
+          }
           for (const cb of callbacks) {
             const answer = await cb.onEpochEnd?.(end);
             if (answer && answer.stop) reply.stop = true;

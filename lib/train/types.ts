@@ -101,9 +101,10 @@ export interface EpochEnd extends EpochLog {
   wait: number;
   /**
    * With early stopping and restoreBestWeights: the best weights so far (parameters then buffers, the
-   * order `ResumeState.bestState` wants), to store in a checkpoint.
+   * order `ResumeState.bestState` wants), to store in a checkpoint. Read while the callback runs (a getter:
+   * each read wraps the engine's copy; it is not enumerable, so spreading the log does not keep them).
    */
-  bestState?: Tensor[];
+  readonly bestState?: Tensor[];
 }
 
 /** Keras-style callback objects; every hook may be async. */
