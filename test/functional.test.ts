@@ -1,33 +1,11 @@
 // nn.functional against hand computations (float64 in JS), its error messages, and autograd through
 // the modules (backward fills every parameter's grad, noGrad turns it off).
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import * as tn from '../lib/index';
+import { close, values } from './helpers/assert-close';
 
 const { nn } = tn;
 const F = nn.functional;
-
-function values(x: tn.Tensor): number[] {
-  return Array.from(x.toArray() as ArrayLike<number | bigint>, Number);
-}
-
-function close(
-  t: ExecutionContext,
-  actual: ArrayLike<number>,
-  expected: readonly number[],
-  tol: number,
-  what = '',
-): void {
-  t.is(actual.length, expected.length, `${what} length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    if (!(Math.abs(a - e) <= tol)) {
-      t.fail(`${what} element ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
-      return;
-    }
-  }
-  t.pass();
-}
 
 const logitRows = [
   [1, 2, 3, -1],

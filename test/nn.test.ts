@@ -1,33 +1,11 @@
 // The nn modules: parameter names and counts, state dicts, modes, errors, config round trips, and the
 // statistics of the layers the exercise depends on (SELU self-normalization, AlphaDropout, Dropout,
 // BatchNorm1d's running statistics checked against a hand computation).
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import * as tn from '../lib/index';
+import { close, values } from './helpers/assert-close';
 
 const { nn } = tn;
-
-function values(x: tn.Tensor): number[] {
-  return Array.from(x.toArray() as ArrayLike<number | bigint>, Number);
-}
-
-function close(
-  t: ExecutionContext,
-  actual: ArrayLike<number>,
-  expected: readonly number[],
-  tol: number,
-  what = '',
-): void {
-  t.is(actual.length, expected.length, `${what} length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    if (!(Math.abs(a - e) <= tol)) {
-      t.fail(`${what} element ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
-      return;
-    }
-  }
-  t.pass();
-}
 
 function stats(x: tn.Tensor): { mean: number; std: number } {
   return { mean: x.mean().item(), std: x.std().item() };
