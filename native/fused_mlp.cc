@@ -66,6 +66,7 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
     modules.push_back(&root);
   }
   auto fused = std::make_unique<FusedMlp>();
+  fused->largeGemm_ = kLargeGemm;
   int64_t width = features;
   const auto fail = [&](const std::string& reason) {
     if (why) *why = reason;
@@ -148,13 +149,14 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
   if (openBlas().set && openBlas().get && !(split && std::string(split) == "0")) {
     fused->blasMax_ = fused->blasNow_ = openBlas().get();
     if (fused->blasMax_ <= 1) fused->blasMax_ = fused->blasNow_ = 0;  // nothing to split
+    if (const char* large = std::getenv("TORCHNODE_BLAS_LARGE_GEMM")) fused->largeGemm_ = std::atoll(large);
   }
   return fused;
 }
 
 void FusedMlp::blasFor(int64_t m, int64_t n, int64_t k) {
   if (blasMax_ == 0) return;
-  const int want = m * n * k >= kLargeGemm ? blasMax_ : 1;
+  const int want = m * n * k >= largeGemm_ ? blasMax_ : 1;
   if (want != blasNow_) {
     openBlas().set(want);
     blasNow_ = want;

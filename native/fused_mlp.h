@@ -54,6 +54,7 @@ class FusedMlp {
   // OpenBLAS threads per gemm: its own count for the large gemms, one for the small ones (see blasFor).
   void blasFor(int64_t m, int64_t n, int64_t k);
   int blasMax_ = 0, blasNow_ = 0;
+  int64_t largeGemm_;  // m n k from which a gemm gets all of OpenBLAS' threads
   // TORCHNODE_PROFILE: milliseconds per layer kind (forward, backward), printed when the step is destroyed.
   bool profile_ = false;
   double forwardMs_[6] = {}, backwardMs_[6] = {}, lossMs_ = 0;

@@ -13,6 +13,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <unordered_set>
 #include <vector>
 
 #include "addon.h"
@@ -207,6 +208,17 @@ int blasThreads() {
   using Get = int (*)();
   static const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   return get ? get() : 0;
+}
+
+bool optimizerWithinModel(torch::optim::Optimizer& optimizer, torch::nn::Module& model) {
+  std::unordered_set<const void*> own;
+  for (const auto& p : model.parameters()) own.insert(p.unsafeGetTensorImpl());
+  for (const auto& group : optimizer.param_groups()) {
+    for (const auto& p : group.params()) {
+      if (!own.count(p.unsafeGetTensorImpl())) return false;
+    }
+  }
+  return true;
 }
 
 // Correct predictions in a batch: argmax (first maximum, as torch.argmax) read straight from CPU logits.
@@ -421,6 +433,9 @@ class FitWorker : public Napi::AsyncWorker {
       std::string why;
       if (!device.is_cpu()) {
         why = "the fused step is CPU-only";
+      } else if (!optimizerWithinModel(optimizer_, model)) {
+        // (autograd's zero_grad would keep clearing those; the fused step only writes the model's grads)
+        why = "the optimizer holds parameters that are not the model's";
       } else {
         const int64_t features = x.numel() / n;
         fused = FusedMlp::build(model, module_.kind() == "sequential", features, bs, &why);

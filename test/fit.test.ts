@@ -408,3 +408,14 @@ test.serial('bad inputs give clear errors', async (t) => {
   // A model whose input width does not fit: the fused step declines, autograd names the problem.
   await t.throwsAsync(tn.fit(model, opt, { x: tn.zeros([50, 7]), y: data.y }, { epochs: 1 }), { message: /fit:/ });
 });
+
+test.serial('an optimizer over parameters outside the model makes fit use autograd, and say why', async (t) => {
+  const data = blobs(100);
+  const model = mlp('elu');
+  const extra = tn.zeros([3]);
+  extra.requiresGrad = true;
+  const opt = new tn.optim.NAdam([...model.parameters(), extra]);
+  const h = await tn.fit(model, opt, data, { epochs: 1 });
+  t.is(h.engine, 'autograd');
+  t.regex(h.engineReason ?? '', /not the model's/);
+});
