@@ -11,6 +11,7 @@ import type { ExerciseData } from '../lib/exercise/data';
 import { resolveOptions } from '../lib/exercise/options';
 import { variantConfig } from '../lib/exercise/variants';
 import { historyCsv, parseHistoryCsv, writeReport, lineChart } from '../lib/report';
+import { runQuestions, writeReport as writeQuestions } from '../lib/questions';
 import { charts } from '../lib/report/charts';
 import { tableRows } from '../lib/report/table';
 import type { EpochLog } from '../lib/train/types';
@@ -271,3 +272,21 @@ if (!hasChromium) test('report.html in headless Chromium: skipped, /usr/bin/chro
     );
   },
 );
+
+test('the questions become a section of the exercise report when both ran into one folder', async (t) => {
+  const summary = fakeSummary();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-report-q-'));
+  await writeReport(out, summary);
+  t.false(fs.readFileSync(path.join(out, 'report.md'), 'utf8').includes('conceptual'), 'no questions.json yet');
+  const report = await runQuestions({ only: [2], size: 'tiny', synthetic: true, seed: 1 });
+  await writeQuestions(report, out);
+  await writeReport(out, summary);
+  const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+  const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+  const q2 = report.questions[0]!;
+  t.true(md.includes(`### ${q2.id}. ${q2.title}`), 'the questions sit one heading level below the report');
+  for (const c of q2.conclusions) t.true(md.includes(c), 'every conclusion is in report.md');
+  t.true(html.includes('The seven conceptual questions, answered by experiments'));
+  t.true(html.includes(`<h3>${q2.id}. `));
+  t.true(html.includes(`<caption>${q2.tables[0]!.title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}`));
+});

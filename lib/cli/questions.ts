@@ -1,6 +1,10 @@
 // `torchnode questions`: the exercise's seven questions answered by experiments (lib/questions).
 import { Option, type Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseOnly, runQuestions, writeReport, reportJson, type Report } from '../questions';
+import type { Summary } from '../exercise/run';
+import { writeReport as writeExerciseReport } from '../report';
 import type { Size } from '../questions/types';
 
 export interface QuestionsCommandOptions {
@@ -56,6 +60,11 @@ export function registerQuestionsCommand(program: Command): void {
         log: (message) => process.stderr.write(message + '\n'),
       });
       const files = await writeReport(report, options.out);
+      // An exercise report in the same folder gets the questions as a section of its own.
+      const exerciseSummary = path.join(options.out, 'summary.json');
+      if (fs.existsSync(exerciseSummary)) {
+        await writeExerciseReport(options.out, JSON.parse(fs.readFileSync(exerciseSummary, 'utf8')) as Summary);
+      }
       process.stdout.write(options.json ? reportJson(report) : summary(report, files) + '\n');
     });
 }

@@ -7,7 +7,8 @@ import { TABLE_HEADER, pct, tableRows } from './table';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function reportHtml(summary: Summary, charts: Chart[]): string {
+/** `extraSections`: HTML placed after the charts (the conceptual questions, when they ran). */
+export function reportHtml(summary: Summary, charts: Chart[], extraSections = ''): string {
   const rows = tableRows(summary)
     .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`)
     .join('\n');
@@ -44,7 +45,7 @@ export function reportHtml(summary: Summary, charts: Chart[]): string {
 body{font-family:system-ui,sans-serif;margin:24px;max-width:1400px;color:#222}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}
 figure{display:inline-block;margin:6px}.verdict{padding:0 6px;border-radius:3px;font-size:90%}.yes{background:#d4f4d4}.no{background:#f8d8d8}.n\\/a{background:#eee}
-li{margin-bottom:8px}code{background:#f4f4f4;padding:1px 4px}
+li{margin-bottom:8px}caption{text-align:left;font-weight:600}blockquote{color:#555}code{background:#f4f4f4;padding:1px 4px}
 </style></head><body>
 <h1>CIFAR-10 deep MLP exercise${summary.complete ? '' : ' (incomplete: stopped, continue with --resume)'}</h1>
 <p>torchnode ${esc(summary.torchnode)}, libtorch ${esc(summary.libtorch)}, device ${esc(summary.device)}, ${summary.threads} threads (${summary.cpus} CPUs), seed ${summary.seed}.
@@ -60,6 +61,7 @@ ${mcTable}
 <ul>${lr}</ul>
 <h2>Charts</h2>
 ${figures}
+${extraSections}
 <script>
 (function(){
   var errors=[];

@@ -7,6 +7,8 @@ import { charts } from './charts';
 import { reportHtml } from './html';
 import { reportMd } from './md';
 import { svgToPng } from './png';
+import { questionsHtml, readQuestions } from './questions-section';
+import { reportMarkdown } from '../questions';
 
 export { historyCsv, parseHistoryCsv, HISTORY_COLUMNS } from './csv';
 export { lineChart } from './svg';
@@ -22,10 +24,13 @@ export async function writeReport(out: string, summary: Summary): Promise<string
     await writeFileAtomic(file, svgToPng(c.svg));
     written.push(file);
   }
+  const questions = readQuestions(out);
+  // The questions' markdown, one heading level down, under the exercise's own sections.
+  const questionsMd = questions ? '\n' + reportMarkdown(questions).replace(/^#/gm, '##') : '';
   const files: [string, string][] = [
     ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
-    ['report.html', reportHtml(summary, list)],
-    ['report.md', reportMd(summary, list)],
+    ['report.html', reportHtml(summary, list, questions ? questionsHtml(questions) : '')],
+    ['report.md', reportMd(summary, list) + questionsMd],
   ];
   for (const [name, text] of files) {
     await writeFileAtomic(path.join(out, name), text);
