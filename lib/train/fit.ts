@@ -7,16 +7,10 @@ import { Tensor, describeType } from '../tensor';
 import { getNumThreads } from '../runtime';
 import { whileBusy } from './busy';
 import { nativeTransform } from './native-transform';
-import type { BatchProgress, Callback, Dataset, EpochEnd, FitOptions, History } from './types';
+import type { BatchProgress, Callback, Dataset, EpochEnd, EpochLog, FitOptions, History } from './types';
 
-interface NativeEpochLog {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  lr: number;
-  seconds: number;
+/** The epoch message of native/trainer.cc: an EpochLog plus what the epoch barrier adds. */
+interface NativeEpochLog extends EpochLog {
   improved: boolean;
   bestState?: () => NativeTensor[];
 }
