@@ -2,6 +2,7 @@
 // every output file exists and parses, the table's numbers equal the histories', predict reads the saved
 // models, and Ctrl-C (SIGINT to the child) then --resume gives the same summary as an uninterrupted run.
 import test from 'ava';
+import { DEFAULTS } from '../lib/exercise/options';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -173,9 +174,9 @@ test('exercise: every output file exists and parses, the table equals the histor
     t.is(row.testAccuracy, v.test.accuracy);
     // The restored model is the best epoch's: its validation accuracy is that row's.
     t.true(Math.abs(v.validation.accuracy - row.bestValAccuracy) < 1e-9, `${row.variant}: restored best weights`);
-    // The LR search: a range-test curve, a sweep of 3 whose best val_loss won.
+    // The LR search: a range-test curve, a sweep of the configured size whose best val_loss won.
     t.is(v.lrSearch.source, 'search');
-    t.is(v.lrSearch.sweep!.length, 3);
+    t.is(v.lrSearch.sweep!.length, DEFAULTS.sweepCandidates);
     const winner = v.lrSearch.sweep!.reduce((a, b) =>
       (b.bestValLoss ?? Infinity) < (a.bestValLoss ?? Infinity) ? b : a,
     );
