@@ -31,7 +31,13 @@ export class Linear extends Module {
   }
 
   get config(): ModuleConfig {
-    return { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, ...this.options };
+    return {
+      type: 'Linear',
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      ...this.options,
+      bias: this.options.bias ?? true,
+    };
   }
 }
 
