@@ -203,17 +203,18 @@ async function searchLr(
     `${name}: range test: min smoothed loss at lr ${suggestion.minLossLr.toPrecision(3)}, steepest descent at ` +
       `${suggestion.steepestLr.toPrecision(3)}; suggestion ${suggestion.suggestedLr.toPrecision(3)}`,
   );
+  const rangeTest = {
+    ...suggestion,
+    batches: curve.lrs.length,
+    lrs: curve.lrs,
+    losses: curve.losses,
+    smoothed: curve.smoothed,
+  };
   if (rangeOnly) {
     return {
       source: 'search',
       chosenLr: suggestion.suggestedLr,
-      rangeTest: {
-        ...suggestion,
-        batches: curve.lrs.length,
-        lrs: curve.lrs,
-        losses: curve.losses,
-        smoothed: curve.smoothed,
-      },
+      rangeTest,
       seconds: (Date.now() - started) / 1000,
     };
   }
@@ -258,13 +259,7 @@ async function searchLr(
   return {
     source: 'search',
     chosenLr: winner.lr,
-    rangeTest: {
-      ...suggestion,
-      batches: curve.lrs.length,
-      lrs: curve.lrs,
-      losses: curve.losses,
-      smoothed: curve.smoothed,
-    },
+    rangeTest,
     sweep,
     seconds: (Date.now() - started) / 1000,
   };
