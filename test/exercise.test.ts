@@ -71,10 +71,11 @@ test('suggestLr finds the minimum and the steepest descent of a synthetic range-
   t.throws(() => suggestLr(rangeCurve([1, 2], [1, NaN])), { message: /only 1 finite losses/ });
 });
 
-test('sweepCandidates: the suggestion and rates a factor apart below it, 2 significant digits', (t) => {
-  t.deepEqual(sweepCandidates(1e-3), [0.000037, 0.00011, 0.00033, 0.001]);
+test('sweepCandidates: the suggestion and rates a factor apart on both sides, 2 significant digits', (t) => {
+  t.deepEqual(sweepCandidates(1e-3), [0.00011, 0.00033, 0.001, 0.003, 0.009]);
   t.deepEqual(sweepCandidates(2e-4, 1), [0.0002]);
-  t.deepEqual(sweepCandidates(1e-3, 3, 10), [0.00001, 0.0001, 0.001]);
+  t.deepEqual(sweepCandidates(1e-3, 3, 10), [0.0001, 0.001, 0.01]);
+  t.deepEqual(sweepCandidates(1e-3, 4), [0.00011, 0.00033, 0.001, 0.003]);
   t.deepEqual(thin([1, 2, 3], 10), [1, 2, 3]);
   const th = thin(
     Array.from({ length: 1000 }, (_, i) => i),

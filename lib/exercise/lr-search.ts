@@ -84,12 +84,14 @@ export function suggestLr(curve: RangeCurve, diverged = false): RangeSuggestion 
   };
 }
 
-/** The sweep's candidates: the suggestion and `factor` below and above it (rounded to 2 significant digits). */
-export function sweepCandidates(suggested: number, count = 4, factor = 3): number[] {
-  // At and below the suggestion: a tenth of the min-loss rate of a one-epoch ramp is already at the edge of
-  // what a 100-epoch run tolerates (the elu net at 2.8e-3 diverged in its 7th epoch on the real data).
+/** The sweep's candidates: the suggestion and rates `factor` apart on both sides of it (x/9, x/3, x, 3x, 9x for
+ *  five; an even count has one more below than above), rounded to 2 significant digits. */
+export function sweepCandidates(suggested: number, count = 5, factor = 3): number[] {
+  // Both sides, far enough: on the real data the best rate was a ninth of the suggestion for the elu net (raw
+  // pixels; the suggestion itself diverged in its 7th epoch) and three to nine times it for the SELU nets.
+  const below = Math.floor(count / 2);
   const out: number[] = [];
-  for (let i = 1 - count; i <= 0; i++) out.push(Number((suggested * factor ** i).toPrecision(2)));
+  for (let i = -below; i < count - below; i++) out.push(Number((suggested * factor ** i).toPrecision(2)));
   return [...new Set(out)].sort((a, b) => a - b);
 }
 

@@ -52,7 +52,7 @@ export const DEFAULTS: ExerciseOptions = {
   rangeStart: 1e-6,
   rangeEnd: 1,
   rangeEpochs: 1,
-  sweepCandidates: 4,
+  sweepCandidates: 5,
   sweepFactor: 3,
   sweepEpochs: 3,
 };
