@@ -244,7 +244,7 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   return value;
 }
 
-void FusedMlp::backward() {
+void FusedMlp::backward(const std::function<void(torch::Tensor&)>& onGradient) {
   torch::NoGradGuard noGrad;
   auto mark = Clock::now();
   const auto gLogSoftmax = at::nll_loss_backward(one_, logSoftmax_, y_, {}, at::Reduction::Mean, -100, totalWeight_);
@@ -298,6 +298,11 @@ void FusedMlp::backward() {
       case Kind::AlphaDropout:
         if (needInput && l.p > 0) g.mul_(l.noise);
         break;
+    }
+    if (onGradient) {
+      for (torch::Tensor* p : {&l.weight, &l.bias}) {
+        if (p->defined()) onGradient(*p);
+      }
     }
     if (profile_) backwardMs_[static_cast<int>(l.kind)] += msSince(mark);
   }

@@ -9,6 +9,7 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ class FusedMlp {
   // OpenBLAS threads used for the large gemms and the small ones (0: not OpenBLAS, or not split).
   int blasLarge() const { return blasMax_; }
   int blasSmall() const { return blasMax_ > 0 ? 1 : 0; }
-  // Backward of the last forward: every parameter's .grad is overwritten with its gradient.
-  void backward();
+  // Backward of the last forward: every parameter's .grad is overwritten with its gradient. onGradient, when
+  // given, gets each parameter as soon as its gradient is final and the backward no longer reads it (an
+  // optimizer can update it there, while its gradient is still in cache).
+  void backward(const std::function<void(torch::Tensor&)>& onGradient = nullptr);
 
   enum class Kind { Linear, Elu, Relu, BatchNorm, Dropout, AlphaDropout };
   struct Layer {

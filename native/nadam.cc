@@ -259,53 +259,56 @@ torch::Tensor NAdam::step(LossClosure closure) {
   }
   for (auto& group : param_groups_) {
     const auto& options = static_cast<const NAdamOptions&>(group.options());
-    const double beta1 = std::get<0>(options.betas());
-    const double beta2 = std::get<1>(options.betas());
-    for (auto& param : group.params()) {
-      if (!param.grad().defined()) continue;
-      const torch::Tensor& grad = param.grad();
-      TORCH_CHECK(!grad.is_sparse(), "NAdam does not support sparse gradients");
-      const auto key = optimizerStateKey(param);
-      auto found = state_.find(key);
-      if (found == state_.end()) {
-        auto fresh = std::make_unique<NAdamParamState>();
-        fresh->exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-        fresh->exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-        found = state_.emplace(key, std::move(fresh)).first;
-      }
-      auto& state = static_cast<NAdamParamState&>(*found->second);
-
-      const int64_t t = state.step() + 1;
-      state.step(t);
-      const double psi = options.momentum_decay();
-      const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t) * psi));
-      const double muNext = beta1 * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t + 1) * psi));
-      const double muProduct = state.mu_product() * mu;
-      state.mu_product(muProduct);
-
-      Coefficients c;
-      c.beta1 = beta1;
-      c.beta2 = beta2;
-      c.weightDecay = options.weight_decay();
-      c.eps = options.eps();
-      c.invBiasCorrection2 = 1.0 / (1.0 - std::pow(beta2, static_cast<double>(t)));
-      c.gradScale = options.lr() * (1.0 - mu) / (1.0 - muProduct);
-      c.momentumScale = options.lr() * muNext / (1.0 - muProduct * muNext);
-
-      torch::Tensor& expAvg = state.exp_avg();
-      torch::Tensor& expAvgSq = state.exp_avg_sq();
-      if (canFuse(param, grad, expAvg, expAvgSq)) {
-        if (param.scalar_type() == torch::kFloat32) {
-          fusedUpdate<float>(param, grad, expAvg, expAvgSq, c);
-        } else {
-          fusedUpdate<double>(param, grad, expAvg, expAvgSq, c);
-        }
-      } else {
-        tensorUpdate(param, grad, expAvg, expAvgSq, c);
-      }
-    }
+    for (auto& param : group.params()) update(param, options);
   }
   return loss;
+}
+
+void NAdam::update(torch::Tensor& param, const NAdamOptions& options) {
+  if (!param.grad().defined()) return;
+  torch::NoGradGuard noGrad;
+  const torch::Tensor& grad = param.grad();
+  TORCH_CHECK(!grad.is_sparse(), "NAdam does not support sparse gradients");
+  const double beta1 = std::get<0>(options.betas());
+  const double beta2 = std::get<1>(options.betas());
+  const auto key = optimizerStateKey(param);
+  auto found = state_.find(key);
+  if (found == state_.end()) {
+    auto fresh = std::make_unique<NAdamParamState>();
+    fresh->exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+    fresh->exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+    found = state_.emplace(key, std::move(fresh)).first;
+  }
+  auto& state = static_cast<NAdamParamState&>(*found->second);
+
+  const int64_t t = state.step() + 1;
+  state.step(t);
+  const double psi = options.momentum_decay();
+  const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t) * psi));
+  const double muNext = beta1 * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t + 1) * psi));
+  const double muProduct = state.mu_product() * mu;
+  state.mu_product(muProduct);
+
+  Coefficients c;
+  c.beta1 = beta1;
+  c.beta2 = beta2;
+  c.weightDecay = options.weight_decay();
+  c.eps = options.eps();
+  c.invBiasCorrection2 = 1.0 / (1.0 - std::pow(beta2, static_cast<double>(t)));
+  c.gradScale = options.lr() * (1.0 - mu) / (1.0 - muProduct);
+  c.momentumScale = options.lr() * muNext / (1.0 - muProduct * muNext);
+
+  torch::Tensor& expAvg = state.exp_avg();
+  torch::Tensor& expAvgSq = state.exp_avg_sq();
+  if (canFuse(param, grad, expAvg, expAvgSq)) {
+    if (param.scalar_type() == torch::kFloat32) {
+      fusedUpdate<float>(param, grad, expAvg, expAvgSq, c);
+    } else {
+      fusedUpdate<double>(param, grad, expAvg, expAvgSq, c);
+    }
+  } else {
+    tensorUpdate(param, grad, expAvg, expAvgSq, c);
+  }
 }
 
 void NAdam::save(torch::serialize::OutputArchive& archive) const {

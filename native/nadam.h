@@ -70,6 +70,10 @@ class NAdam : public torch::optim::Optimizer {
   explicit NAdam(std::vector<torch::Tensor> params, NAdamOptions defaults = {});
 
   torch::Tensor step(LossClosure closure = nullptr) override;
+  // One parameter's share of step(), for callers that know when its gradient is final (the fused training
+  // step updates each layer during backward, while its gradient is still in cache). Parameters are
+  // independent under this rule, so any order gives step()'s numbers.
+  void update(torch::Tensor& param, const NAdamOptions& options);
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 };

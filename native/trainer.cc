@@ -10,9 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -23,6 +25,7 @@
 #include "fused_mlp.h"
 #include "inference.h"
 #include "module.h"
+#include "nadam.h"
 #include "optimizer.h"
 #include "tensor.h"
 
@@ -448,10 +451,27 @@ class FitWorker : public Napi::AsyncWorker {
       history_.blasLarge = fused->blasLarge();
       history_.blasSmall = fused->blasSmall();
     }
+    // NAdam under the fused step updates each layer during backward, while its gradient is still in cache;
+    // the same numbers as a step() after it (parameters are independent), without a second pass over memory.
+    auto* nadam = fused ? dynamic_cast<NAdam*>(&optimizer_) : nullptr;
+    std::unordered_map<const c10::TensorImpl*, const NAdamOptions*> nadamGroupOf;
+    const std::function<void(torch::Tensor&)> updateDuringBackward = [&](torch::Tensor& param) {
+      const auto found = nadamGroupOf.find(param.unsafeGetTensorImpl());
+      if (found != nadamGroupOf.end()) nadam->update(param, *found->second);
+    };
     Profile profile;
 
     for (int64_t epoch = config_.initialEpoch + 1; epoch <= config_.epochs; epoch++) {
       const auto epochStart = Clock::now();
+      if (nadam) {
+        // Per epoch: JS may change the optimizer between epochs (the epoch barrier).
+        nadamGroupOf.clear();
+        for (auto& group : nadam->param_groups()) {
+          for (const auto& param : group.params()) {
+            nadamGroupOf[param.unsafeGetTensorImpl()] = &static_cast<const NAdamOptions&>(group.options());
+          }
+        }
+      }
       auto lastProgress = epochStart;
       model.train(true);
       const torch::Tensor order = config_.shuffle ? torch::randperm(n, longOptions) : torch::arange(n, longOptions);
@@ -493,13 +513,15 @@ class FitWorker : public Napi::AsyncWorker {
                                 : ""));
         }
         const int64_t right = countCorrect(logits, yb);
-        if (fused) {
+        if (nadam) {
+          fused->backward(updateDuringBackward);
+        } else if (fused) {
           fused->backward();
         } else {
           loss.backward();
         }
         profile.lap(profile.backward);
-        optimizer_.step();
+        if (!nadam) optimizer_.step();
         profile.lap(profile.step);
 
         lossSum += value * static_cast<double>(size);
