@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace torchnode {
 
@@ -50,6 +51,16 @@ const OpenBlas& openBlas() {
 
 // m n k from which a gemm gets all of OpenBLAS' threads.
 constexpr int64_t kLargeGemm = 4'000'000;
+
+// Every row of the contiguous float32 matrix `out` set to the vector `row`.
+void fillRows(const torch::Tensor& out, const torch::Tensor& row) {
+  const int64_t width = row.numel();
+  const float* source = row.data_ptr<float>();
+  float* target = out.data_ptr<float>();
+  for (int64_t r = 0, rows = out.size(0); r < rows; r++) {
+    std::memcpy(target + r * width, source, width * sizeof(float));
+  }
+}
 
 bool floatCpu(const torch::Tensor& t) {
   return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous();
@@ -191,7 +202,12 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
         // at::linear on a 2-D input: addmm(bias, input, weight.t()) (mm without a bias).
         blasFor(size_, l.out, l.in);
         if (l.bias.defined()) {
-          at::addmm_out(out, l.bias, in, l.weight.t());
+          // at::linear's addmm(bias, input, weight.t()) copies the bias, broadcast, into the result (through a
+          // TensorIterator: a quarter of a 100 x 100 layer's time at batch 128), then runs the gemm with
+          // beta 1. Filling the rows here and passing the result as addmm's self gives the same gemm call
+          // on the same values, so the same bits.
+          fillRows(out, l.bias);
+          at::addmm_out(out, out, in, l.weight.t());
         } else {
           at::mm_out(out, in, l.weight.t());
         }
