@@ -26,22 +26,33 @@ BatchCutter::BatchCutter(const torch::Tensor& x, const torch::Tensor& y, const I
   if (!buffered_) return;
   std::vector<int64_t> shape = x.sizes().vec();
   shape[0] = std::min(batchSize, x.size(0));
-  rows_ = torch::empty(shape, x.options());
   const int64_t features = x.numel() / std::max<int64_t>(x.size(0), 1);
-  input_ = x.scalar_type() == torch::kFloat32 ? torch::Tensor() : torch::empty({shape[0], features}, torch::kFloat32);
-  labels_ = torch::empty({shape[0]}, y.options());
+  for (Buffers& b : buffers_) {
+    b.rows = torch::empty(shape, x.options());
+    if (x.scalar_type() != torch::kFloat32) b.input = torch::empty({shape[0], features}, torch::kFloat32);
+    b.labels = torch::empty({shape[0]}, y.options());
+  }
 }
 
-std::pair<torch::Tensor, torch::Tensor> BatchCutter::cut(const torch::Tensor& index) {
-  if (!buffered_) return {transform_.apply(x_.index_select(0, index), device_), y_.index_select(0, index).to(device_)};
+BatchCutter::~BatchCutter() {
+  if (!helper_) return;
+  try {
+    helper_->wait();
+  } catch (...) {
+    // an unused prefetch's error: nobody asked for that batch
+  }
+}
+
+void BatchCutter::cutInto(Buffers& into, const torch::Tensor& index) const {
+  torch::NoGradGuard noGrad;  // thread-local: the helper thread needs its own
   const int64_t size = index.size(0);
-  torch::Tensor rows = rows_.narrow(0, 0, size);
+  torch::Tensor rows = into.rows.narrow(0, 0, size);
   at::index_select_out(rows, x_, 0, index);
-  torch::Tensor labels = labels_.narrow(0, 0, size);
-  at::index_select_out(labels, y_, 0, index);
+  into.y = into.labels.narrow(0, 0, size);
+  at::index_select_out(into.y, y_, 0, index);
   torch::Tensor x = rows.reshape({size, -1});
-  if (input_.defined()) {
-    torch::Tensor converted = input_.narrow(0, 0, size);
+  if (into.input.defined()) {
+    torch::Tensor converted = into.input.narrow(0, 0, size);
     converted.copy_(x);
     x = converted;
   }
@@ -49,7 +60,32 @@ std::pair<torch::Tensor, torch::Tensor> BatchCutter::cut(const torch::Tensor& in
   if (transform_.scale != 1.0) x.mul_(transform_.scale);
   if (transform_.mean.defined()) x.sub_(transform_.mean);
   if (transform_.std.defined()) x.div_(transform_.std);
-  return {x, labels};
+  into.x = x;
+}
+
+std::pair<torch::Tensor, torch::Tensor> BatchCutter::cut(const torch::Tensor& index) {
+  if (!buffered_) return {transform_.apply(x_.index_select(0, index), device_), y_.index_select(0, index).to(device_)};
+  if (pending_.defined()) {
+    const torch::Tensor pending = std::exchange(pending_, torch::Tensor());
+    helper_->wait();
+    if (pending.is_same(index) || (pending.sizes() == index.sizes() && torch::equal(pending, index))) {
+      current_ = 1 - current_;
+      return {buffers_[current_].x, buffers_[current_].y};
+    }
+  }
+  // Into the buffers the last cut did not return: a caller may still read those (prefetch's promise).
+  current_ = 1 - current_;
+  cutInto(buffers_[current_], index);
+  return {buffers_[current_].x, buffers_[current_].y};
+}
+
+void BatchCutter::prefetch(const torch::Tensor& next) {
+  if (!buffered_) return;
+  if (pending_.defined()) helper_->wait();  // (a prefetch nobody cut: the last one wins)
+  if (!helper_) helper_ = std::make_unique<BackgroundThread>();
+  pending_ = next;
+  Buffers& into = buffers_[1 - current_];
+  helper_->start([this, &into, next] { cutInto(into, next); });
 }
 
 void InputTransform::to(const torch::Device& device) {

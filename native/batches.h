@@ -5,6 +5,11 @@
 #include <napi.h>
 #include <torch/types.h>
 
+#include <memory>
+#include <utility>
+
+#include "background_thread.h"
+
 namespace torchnode {
 
 // x_batch -> ((float(x_batch) * scale) - mean) / std, flattened to [batch, features].
@@ -24,17 +29,32 @@ class BatchCutter {
  public:
   BatchCutter(const torch::Tensor& x, const torch::Tensor& y, const InputTransform& transform, int64_t batchSize,
               const torch::Device& device);
+  ~BatchCutter();
   // The inputs [size, features] and labels [size] of the rows `index` (views of the buffers: use them
   // before the next call).
   std::pair<torch::Tensor, torch::Tensor> cut(const torch::Tensor& index);
+  // Starts cutting the rows `next` on a helper thread, into the other set of buffers, while the caller
+  // trains on the current batch (the rows of a shuffled dataset come from main memory, a third of a small
+  // network's step at batch 128): the cut(next) that follows only waits for it. The batch the last cut()
+  // returned stays untouched. A no-op where the cut is not buffered.
+  void prefetch(const torch::Tensor& next);
 
  private:
+  struct Buffers {
+    torch::Tensor rows, input, labels;  // rows: x's dtype; input: float32 [batch, features] (non-float x)
+    torch::Tensor x, y;                 // the last cut's views
+  };
+  void cutInto(Buffers& into, const torch::Tensor& index) const;
+
   const torch::Tensor& x_;
   const torch::Tensor& y_;
   const InputTransform& transform_;
   torch::Device device_;
   bool buffered_ = false;
-  torch::Tensor rows_, input_, labels_;  // rows_: x's dtype; input_: float32 [batch, features]
+  Buffers buffers_[2];
+  int current_ = 0;        // buffers_[current_] holds the batch the last cut() returned
+  torch::Tensor pending_;  // the rows being cut into buffers_[1 - current_] (undefined: none)
+  std::unique_ptr<BackgroundThread> helper_;
 };
 
 // Reads { scale?, mean?: Tensor, std?: Tensor, flatten? } (all optional).

@@ -502,6 +502,9 @@ class FitWorker : public Napi::AsyncWorker {
           value = loss.item<double>();
         }
         profile.lap(profile.forward);
+        // The next batch is cut beside this one's backward (after the forward: its input-layer gemm wants
+        // both cores).
+        if (b + 1 < batches) cutter.prefetch(order.narrow(0, (b + 1) * bs, std::min(bs, n - (b + 1) * bs)));
         if (!std::isfinite(value)) {
           if (keepBest && !best.empty()) restore(best);
           throw UsageError("fit: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
