@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tn from '../lib';
 import { VARIANTS, buildModel, variantConfig } from '../lib/exercise/variants';
-import { rangeCurve, smooth, suggestLr, sweepCandidates, thin } from '../lib/exercise/lr-search';
+import { rangeCurve, smooth, suggestLr, sweepCandidates, sweepWinner, thin } from '../lib/exercise/lr-search';
 import { comparisonRows, mcAnalysis } from '../lib/exercise/analysis';
 import { readConfigFile, resolveOptions, DEFAULTS } from '../lib/exercise/options';
 import { selfNormalized } from '../lib/exercise/answers';
@@ -69,6 +69,20 @@ test('suggestLr finds the minimum and the steepest descent of a synthetic range-
   t.is(s.suggestedLr, s.minLossLr / 10);
   t.true(s.diverged);
   t.throws(() => suggestLr(rangeCurve([1, 2], [1, NaN])), { message: /only 1 finite losses/ });
+});
+
+test('sweepWinner: the lowest val_loss, or the largest rate within the tolerance of it; none when all diverged', (t) => {
+  const scores = [
+    { lr: 1e-4, bestValLoss: 1.551 },
+    { lr: 3e-4, bestValLoss: 1.554 },
+    { lr: 1e-3, bestValLoss: 1.625 },
+    { lr: 3e-3, bestValLoss: Infinity },
+  ];
+  t.is(sweepWinner(scores, 0.01)?.lr, 3e-4);
+  t.is(sweepWinner(scores, 0)?.lr, 1e-4);
+  t.is(sweepWinner(scores, 0.05)?.lr, 1e-3);
+  t.is(sweepWinner(scores, 1)?.lr, 1e-3, 'a diverged candidate never wins');
+  t.is(sweepWinner([{ lr: 1, bestValLoss: Infinity }]), undefined);
 });
 
 test('sweepCandidates: the suggestion and rates a factor apart on both sides, 2 significant digits', (t) => {
@@ -185,6 +199,9 @@ test('options: defaults, --quick, config file keys mirror the flags, flags win, 
   t.throws(() => resolveOptions({}, { epochs: 0 }), { message: 'epochs must be a positive integer, got 0' });
   t.throws(() => resolveOptions({ variants: ['relu' as never] }, {}), { message: /unknown variant 'relu'/ });
   t.throws(() => resolveOptions({}, { lr: -1 }), { message: 'lr must be a positive number, got -1' });
+  t.throws(() => resolveOptions({ sweepTolerance: -0.1 }, {}), {
+    message: 'sweepTolerance must be a number >= 0, got -0.1',
+  });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-options-'));
   const good = path.join(dir, 'good.json');
   fs.writeFileSync(good, JSON.stringify({ batchSize: 64, mcSamples: 3 }));

@@ -33,6 +33,8 @@ export interface ExerciseOptions {
   sweepCandidates: number;
   sweepFactor: number;
   sweepEpochs: number;
+  /** Candidates whose best val_loss is within this fraction of the lowest count as tied: the largest wins. */
+  sweepTolerance: number;
   /** Per-variant changes to the table in variants.ts, e.g. { "elu": { "input": "scaled" } }. */
   variantOverrides?: Partial<Record<VariantName, Partial<Omit<VariantConfig, 'name'>>>>;
 }
@@ -55,6 +57,7 @@ export const DEFAULTS: ExerciseOptions = {
   sweepCandidates: 5,
   sweepFactor: 3,
   sweepEpochs: 3,
+  sweepTolerance: 0.01,
 };
 
 /** What --quick changes (unless given explicitly): a 5,000-image training subset, 1,000 validation and
@@ -131,6 +134,9 @@ export function resolveOptions(
   positive('rangeStart', o.rangeStart);
   positive('rangeEnd', o.rangeEnd);
   positive('sweepFactor', o.sweepFactor);
+  if (typeof o.sweepTolerance !== 'number' || !(o.sweepTolerance >= 0) || !Number.isFinite(o.sweepTolerance)) {
+    throw new Error(`sweepTolerance must be a number >= 0, got ${String(o.sweepTolerance)}`);
+  }
   if (o.rangeEnd <= o.rangeStart) throw new Error('rangeEnd must be above rangeStart');
   return o;
 }

@@ -22,7 +22,7 @@ import {
 } from './analysis';
 import { answers, type Answers } from './answers';
 import { inputSpec, inputTransform, loadData, type ExerciseData, type InputSpec } from './data';
-import { rangeCurve, suggestLr, sweepCandidates, thin, type RangeSuggestion } from './lr-search';
+import { rangeCurve, suggestLr, sweepCandidates, sweepWinner, thin, type RangeSuggestion } from './lr-search';
 import type { ExerciseOptions } from './options';
 import { VARIANTS, buildModel, variantConfig, type VariantConfig, type VariantName } from './variants';
 import { historyCsv } from '../report/csv';
@@ -218,7 +218,8 @@ async function searchLr(
       seconds: (Date.now() - started) / 1000,
     };
   }
-  // 2. Sweep: the same initial weights (same seed) for every candidate; best val_loss wins.
+  // 2. Sweep: the same initial weights (same seed) for every candidate; the best val_loss wins (the largest
+  //    rate among those within sweepTolerance of it).
   const sweep: SweepResult[] = [];
   for (const lr of sweepCandidates(suggestion.suggestedLr, o.sweepCandidates, o.sweepFactor)) {
     hooks.onPhase?.({ variant: name, phase: 'sweep', label: `sweep lr ${lr}`, epochs: o.sweepEpochs, batches });
@@ -252,8 +253,8 @@ async function searchLr(
     sweep.push({ lr, bestValLoss, diverged: run.diverged, epochs });
     hooks.log?.(`${name}: sweep lr ${lr}: best val_loss ${bestValLoss.toFixed(4)}`);
   }
-  const winner = sweep.reduce((a, b) => (b.bestValLoss < a.bestValLoss ? b : a));
-  if (!Number.isFinite(winner.bestValLoss)) {
+  const winner = sweepWinner(sweep, o.sweepTolerance);
+  if (!winner) {
     throw new Error(`${name}: every LR of the sweep diverged (${sweep.map((s) => s.lr).join(', ')}); pass --lr`);
   }
   return {
