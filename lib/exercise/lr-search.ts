@@ -102,10 +102,11 @@ export interface SweepScore {
 }
 
 /** The sweep's winner: the largest rate whose best val_loss is within `tolerance` (relative) of the lowest.
- *  A 3-epoch val_loss on 5,000 images separates rates only to about 1 %: per-image cross-entropies spread
- *  by about 1, so the mean of 5,000 has a standard error near 0.014, 0.9 % of a loss of 1.55. Within that,
- *  the larger rate is the better bet for the long run (on the real data bn's 1.2e-4 and 3.6e-4 scored
- *  1.551 and 1.554). Undefined when every candidate diverged. */
+ *  A 3-epoch val_loss on 5,000 images tells rates apart only to about 1 %: per-image cross-entropies spread
+ *  widely (standard deviation 1.14 on the trained bn model, so the mean's standard error is 1.2 % of it),
+ *  and consecutive epochs of one run move by 1-3 %. Within that, the larger rate is the better bet for the
+ *  long run (on the real data bn's 1.2e-4 and 3.6e-4 scored 1.551 and 1.554 after 3 epochs). Undefined
+ *  when every candidate diverged. */
 export function sweepWinner<T extends SweepScore>(scores: readonly T[], tolerance = 0.01): T | undefined {
   const finite = scores.filter((s) => Number.isFinite(s.bestValLoss));
   if (finite.length === 0) return undefined;
