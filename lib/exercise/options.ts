@@ -57,7 +57,7 @@ export const DEFAULTS: ExerciseOptions = {
   sweepCandidates: 5,
   sweepFactor: 3,
   sweepEpochs: 3,
-  sweepTolerance: 0.01,
+  sweepTolerance: 0.005,
 };
 
 /** What --quick changes (unless given explicitly): a 5,000-image training subset, 1,000 validation and
