@@ -431,6 +431,8 @@ class FitWorker : public Napi::AsyncWorker {
     const auto longOptions = torch::TensorOptions().dtype(torch::kInt64).device(device);
 
     BatchCutter cutter(x, y, config_.transform, bs, device);
+    const char* prefetchEnv = std::getenv("TORCHNODE_PREFETCH");
+    const bool prefetch = !(prefetchEnv && std::string(prefetchEnv) == "0");
     std::unique_ptr<FusedMlp> fused;
     if (config_.engine != "autograd") {
       std::string why;
@@ -504,7 +506,9 @@ class FitWorker : public Napi::AsyncWorker {
         profile.lap(profile.forward);
         // The next batch is cut beside this one's backward (after the forward: its input-layer gemm wants
         // both cores).
-        if (b + 1 < batches) cutter.prefetch(order.narrow(0, (b + 1) * bs, std::min(bs, n - (b + 1) * bs)));
+        if (prefetch && b + 1 < batches) {
+          cutter.prefetch(order.narrow(0, (b + 1) * bs, std::min(bs, n - (b + 1) * bs)));
+        }
         if (!std::isfinite(value)) {
           if (keepBest && !best.empty()) restore(best);
           throw UsageError("fit: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
