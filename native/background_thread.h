@@ -1,10 +1,11 @@
-// BackgroundThread: one long-lived helper thread that runs one job at a time beside the calling thread
-// (the training loop prepares its next batch there while the current one trains). start() hands over a
-// job; wait() blocks until it is done and rethrows what it threw. The destructor waits and joins, so a
-// job never outlives the buffers it writes.
+// BackgroundThread: one long-lived helper thread that runs queued jobs, in order, beside the calling thread
+// (the training loop cuts its next batch and updates parameters there while the current step's backward
+// goes on). post() queues a job; wait() blocks until every queued job is done and rethrows the first error.
+// The destructor waits and joins, so a job never outlives the buffers it writes.
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -22,28 +23,26 @@ class BackgroundThread {
   ~BackgroundThread() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      done_.wait(lock, [this] { return !job_; });
+      idle_.wait(lock, [this] { return jobs_.empty() && !running_; });
       quit_ = true;
     }
     ready_.notify_one();
     thread_.join();
   }
 
-  // Runs `job` on the helper thread; a job still running is waited for first (its error is dropped: the
-  // caller that wanted it would have called wait()).
-  void start(std::function<void()> job) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return !job_; });
-    error_ = nullptr;
-    job_ = std::move(job);
-    lock.unlock();
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
     ready_.notify_one();
   }
 
-  // Blocks until the last job has finished; rethrows its exception.
+  // Blocks until the queue is empty and the last job has finished; rethrows the first error since the
+  // last wait() (the jobs after a failed one still ran).
   void wait() {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return !job_; });
+    idle_.wait(lock, [this] { return jobs_.empty() && !running_; });
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
@@ -51,25 +50,29 @@ class BackgroundThread {
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      ready_.wait(lock, [this] { return quit_ || job_; });
-      if (!job_) return;  // quit_ with nothing left to do
+      ready_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // quit_ with nothing left to do
+      std::function<void()> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      running_ = true;
       lock.unlock();
       std::exception_ptr error;
       try {
-        job_();
+        job();
       } catch (...) {
         error = std::current_exception();
       }
       lock.lock();
-      error_ = error;
-      job_ = nullptr;
-      done_.notify_all();
+      running_ = false;
+      if (error && !error_) error_ = error;
+      if (jobs_.empty()) idle_.notify_all();
     }
   }
 
   std::mutex mutex_;
-  std::condition_variable ready_, done_;
-  std::function<void()> job_;
+  std::condition_variable ready_, idle_;
+  std::deque<std::function<void()>> jobs_;
+  bool running_ = false;
   std::exception_ptr error_;
   bool quit_ = false;
   std::thread thread_;  // last: started once the members above exist

@@ -19,8 +19,8 @@ torch::Tensor InputTransform::apply(const torch::Tensor& batch, const torch::Dev
 }
 
 BatchCutter::BatchCutter(const torch::Tensor& x, const torch::Tensor& y, const InputTransform& transform,
-                         int64_t batchSize, const torch::Device& device)
-    : x_(x), y_(y), transform_(transform), device_(device) {
+                         int64_t batchSize, const torch::Device& device, BackgroundThread* helper)
+    : x_(x), y_(y), transform_(transform), device_(device), helper_(helper) {
   buffered_ = device.is_cpu() && x.device().is_cpu() && y.device().is_cpu() && x.is_contiguous() &&
               (transform.flatten || x.dim() <= 2);
   if (!buffered_) return;
@@ -35,7 +35,7 @@ BatchCutter::BatchCutter(const torch::Tensor& x, const torch::Tensor& y, const I
 }
 
 BatchCutter::~BatchCutter() {
-  if (!helper_) return;
+  if (!pending_.defined()) return;
   try {
     helper_->wait();
   } catch (...) {
@@ -80,12 +80,11 @@ std::pair<torch::Tensor, torch::Tensor> BatchCutter::cut(const torch::Tensor& in
 }
 
 void BatchCutter::prefetch(const torch::Tensor& next) {
-  if (!buffered_) return;
+  if (!buffered_ || !helper_) return;
   if (pending_.defined()) helper_->wait();  // (a prefetch nobody cut: the last one wins)
-  if (!helper_) helper_ = std::make_unique<BackgroundThread>();
   pending_ = next;
   Buffers& into = buffers_[1 - current_];
-  helper_->start([this, &into, next] { cutInto(into, next); });
+  helper_->post([this, &into, next] { cutInto(into, next); });
 }
 
 void InputTransform::to(const torch::Device& device) {

@@ -5,7 +5,6 @@
 #include <napi.h>
 #include <torch/types.h>
 
-#include <memory>
 #include <utility>
 
 #include "background_thread.h"
@@ -27,8 +26,9 @@ struct InputTransform {
 // CPU): the same values as transform.apply(x.index_select(0, index)), without per-batch allocations.
 class BatchCutter {
  public:
+  // `helper` (optional, must outlive the cutter) is the thread prefetch() cuts on.
   BatchCutter(const torch::Tensor& x, const torch::Tensor& y, const InputTransform& transform, int64_t batchSize,
-              const torch::Device& device);
+              const torch::Device& device, BackgroundThread* helper = nullptr);
   ~BatchCutter();
   // The inputs [size, features] and labels [size] of the rows `index` (views of the buffers: use them
   // before the next call).
@@ -36,7 +36,7 @@ class BatchCutter {
   // Starts cutting the rows `next` on a helper thread, into the other set of buffers, while the caller
   // trains on the current batch (the rows of a shuffled dataset come from main memory, a third of a small
   // network's step at batch 128): the cut(next) that follows only waits for it. The batch the last cut()
-  // returned stays untouched. A no-op where the cut is not buffered.
+  // returned stays untouched. A no-op without a helper or where the cut is not buffered.
   void prefetch(const torch::Tensor& next);
 
  private:
@@ -54,7 +54,7 @@ class BatchCutter {
   Buffers buffers_[2];
   int current_ = 0;        // buffers_[current_] holds the batch the last cut() returned
   torch::Tensor pending_;  // the rows being cut into buffers_[1 - current_] (undefined: none)
-  std::unique_ptr<BackgroundThread> helper_;
+  BackgroundThread* helper_;
 };
 
 // Reads { scale?, mean?: Tensor, std?: Tensor, flatten? } (all optional).

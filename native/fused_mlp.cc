@@ -35,8 +35,10 @@ double msSince(Clock::time_point& mark) {
 // OpenBLAS, when it is the BLAS in this process: it threads every sgemm above about 2.6e5 multiply-adds
 // (m n k), so that each 100 x 100 layer of a small batch pays a wake-up and a barrier of its threads, which
 // costs more than the gemm itself. The fused step runs those on one thread and keeps OpenBLAS' own count
-// for the large ones (the input layer). OpenBLAS splits a gemm over m and n only, never over k, so the
-// thread count does not change a single bit of the result.
+// for the large ones (the input layer). OpenBLAS computes a gemm it runs on one thread with other
+// kernels than a threaded one, so a gemm in that middle range can differ in its last bits from autograd's
+// (about 1e-7 after a few hundred steps); TORCHNODE_BLAS_SPLIT=0 keeps OpenBLAS' count for every gemm,
+// and the two engines then agree bit for bit (a test checks it).
 struct OpenBlas {
   using Set = void (*)(int);
   using Get = int (*)();

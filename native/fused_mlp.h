@@ -3,7 +3,8 @@
 // buffers allocated once, and the gradients are written straight into each parameter's .grad, so any
 // optimizer works unchanged. Every op is the one autograd would run for the same module (addmm, elu,
 // native_batch_norm, the dropout noise, log_softmax + nll_loss, and their backward formulas), in the same
-// order, so both paths consume the generator identically and give the same numbers.
+// order, so both paths consume the generator identically and give the same numbers (bit for bit when the
+// gemms run on the same number of OpenBLAS threads: see blasFor in fused_mlp.cc).
 #pragma once
 
 #include <torch/nn/module.h>

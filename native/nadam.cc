@@ -87,12 +87,7 @@ NAdam::NAdam(std::vector<torch::Tensor> params, NAdamOptions defaults)
 namespace {
 
 // The per-step scalars of the rule, computed once per parameter in double.
-struct Coefficients {
-  double beta1, beta2, weightDecay, eps;
-  double invBiasCorrection2;  // 1 / (1 - b2^t)
-  double gradScale;           // lr (1 - mu_t) / (1 - Pi_t)
-  double momentumScale;       // lr mu_{t+1} / (1 - Pi_t mu_{t+1})
-};
+using Coefficients = NAdamCoefficients;
 
 // SIMD lanes for the fused loop. The compiler does not vectorize std::sqrt by itself here (it keeps the
 // errno path unless the whole build has -fno-math-errno), so the loop is written over explicit vectors.
@@ -210,13 +205,13 @@ constexpr int64_t kGrainSize = 32768;
 
 template <typename T>
 void fusedUpdate(const torch::Tensor& param, const torch::Tensor& grad, const torch::Tensor& expAvg,
-                 const torch::Tensor& expAvgSq, const Coefficients& c) {
+                 const torch::Tensor& expAvgSq, const Coefficients& c, int64_t from, int64_t to) {
   T* p = param.data_ptr<T>();
   const T* g = grad.data_ptr<T>();
   T* m = expAvg.data_ptr<T>();
   T* v = expAvgSq.data_ptr<T>();
   const bool weightDecay = c.weightDecay != 0;
-  at::parallel_for(0, param.numel(), kGrainSize, [&](int64_t begin, int64_t end) {
+  at::parallel_for(from, to, kGrainSize, [&](int64_t begin, int64_t end) {
     if (weightDecay) {
       fusedRange<T, true>(p, g, m, v, begin, end, c);
     } else {
@@ -266,8 +261,13 @@ torch::Tensor NAdam::step(LossClosure closure) {
 
 void NAdam::update(torch::Tensor& param, const NAdamOptions& options) {
   if (!param.grad().defined()) return;
-  torch::NoGradGuard noGrad;
+  const NAdamUpdate update = prepare(param, options);
+  apply(update, 0, update.fused ? param.numel() : 0);
+}
+
+NAdamUpdate NAdam::prepare(torch::Tensor& param, const NAdamOptions& options) {
   const torch::Tensor& grad = param.grad();
+  TORCH_CHECK(grad.defined(), "NAdam: the parameter has no gradient");
   TORCH_CHECK(!grad.is_sparse(), "NAdam does not support sparse gradients");
   const double beta1 = std::get<0>(options.betas());
   const double beta2 = std::get<1>(options.betas());
@@ -289,25 +289,31 @@ void NAdam::update(torch::Tensor& param, const NAdamOptions& options) {
   const double muProduct = state.mu_product() * mu;
   state.mu_product(muProduct);
 
-  Coefficients c;
-  c.beta1 = beta1;
-  c.beta2 = beta2;
-  c.weightDecay = options.weight_decay();
-  c.eps = options.eps();
-  c.invBiasCorrection2 = 1.0 / (1.0 - std::pow(beta2, static_cast<double>(t)));
-  c.gradScale = options.lr() * (1.0 - mu) / (1.0 - muProduct);
-  c.momentumScale = options.lr() * muNext / (1.0 - muProduct * muNext);
+  NAdamUpdate u;
+  u.c.beta1 = beta1;
+  u.c.beta2 = beta2;
+  u.c.weightDecay = options.weight_decay();
+  u.c.eps = options.eps();
+  u.c.invBiasCorrection2 = 1.0 / (1.0 - std::pow(beta2, static_cast<double>(t)));
+  u.c.gradScale = options.lr() * (1.0 - mu) / (1.0 - muProduct);
+  u.c.momentumScale = options.lr() * muNext / (1.0 - muProduct * muNext);
+  u.param = param;
+  u.grad = grad;
+  u.expAvg = state.exp_avg();
+  u.expAvgSq = state.exp_avg_sq();
+  u.fused = canFuse(param, grad, u.expAvg, u.expAvgSq);
+  return u;
+}
 
-  torch::Tensor& expAvg = state.exp_avg();
-  torch::Tensor& expAvgSq = state.exp_avg_sq();
-  if (canFuse(param, grad, expAvg, expAvgSq)) {
-    if (param.scalar_type() == torch::kFloat32) {
-      fusedUpdate<float>(param, grad, expAvg, expAvgSq, c);
-    } else {
-      fusedUpdate<double>(param, grad, expAvg, expAvgSq, c);
-    }
+void NAdam::apply(const NAdamUpdate& u, int64_t begin, int64_t end) {
+  torch::NoGradGuard noGrad;  // thread-local: a helper thread needs its own
+  if (!u.fused) {
+    torch::Tensor param = u.param, expAvg = u.expAvg, expAvgSq = u.expAvgSq;
+    tensorUpdate(param, u.grad, expAvg, expAvgSq, u.c);
+  } else if (u.param.scalar_type() == torch::kFloat32) {
+    fusedUpdate<float>(u.param, u.grad, u.expAvg, u.expAvgSq, u.c, begin, end);
   } else {
-    tensorUpdate(param, grad, expAvg, expAvgSq, c);
+    fusedUpdate<double>(u.param, u.grad, u.expAvg, u.expAvgSq, u.c, begin, end);
   }
 }
 

@@ -64,6 +64,21 @@ struct NAdamParamState : public torch::optim::OptimizerCloneableParamState<NAdam
   ~NAdamParamState() override = default;
 };
 
+// The scalars of one parameter's update at step t.
+struct NAdamCoefficients {
+  double beta1, beta2, weightDecay, eps;
+  double invBiasCorrection2;  // 1 / (1 - b2^t)
+  double gradScale;           // lr (1 - mu_t) / (1 - Pi_t)
+  double momentumScale;       // lr mu_{t+1} / (1 - Pi_t mu_{t+1})
+};
+
+// One parameter's update, its state already advanced (NAdam::prepare): what NAdam::apply writes.
+struct NAdamUpdate {
+  NAdamCoefficients c;
+  torch::Tensor param, grad, expAvg, expAvgSq;
+  bool fused = false;  // contiguous CPU float32/float64: elementwise, so any split into ranges is exact
+};
+
 class NAdam : public torch::optim::Optimizer {
  public:
   explicit NAdam(std::vector<torch::optim::OptimizerParamGroup> param_groups, NAdamOptions defaults = {});
@@ -74,6 +89,12 @@ class NAdam : public torch::optim::Optimizer {
   // step updates each layer during backward, while its gradient is still in cache). Parameters are
   // independent under this rule, so any order gives step()'s numbers.
   void update(torch::Tensor& param, const NAdamOptions& options);
+  // update() in two halves, for a caller that splits the elementwise part over threads: prepare() advances
+  // the parameter's state (step, momentum product; call it on one thread at a time), apply() writes the
+  // elements [begin, end) (any thread; disjoint ranges may run at once). A non-fused update is written
+  // whole by one apply() call, whatever the range.
+  NAdamUpdate prepare(torch::Tensor& param, const NAdamOptions& options);
+  static void apply(const NAdamUpdate& update, int64_t begin, int64_t end);
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 };

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "background_thread.h"
 #include "batches.h"
 #include "convert.h"
 #include "errors.h"
@@ -183,6 +184,11 @@ Napi::Object historyToJs(Napi::Env env, const History& h) {
   }
   return o;
 }
+
+// Parameters below kPostUpdate elements (biases) are updated in place; below kSplitUpdate (a 100 x 100
+// layer) on the helper thread; above, half on each thread.
+constexpr int64_t kPostUpdate = 4096;
+constexpr int64_t kSplitUpdate = 65536;
 
 void setLr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
@@ -430,9 +436,12 @@ class FitWorker : public Napi::AsyncWorker {
     const bool keepBest = early.enabled && early.restoreBestWeights;
     const auto longOptions = torch::TensorOptions().dtype(torch::kInt64).device(device);
 
-    BatchCutter cutter(x, y, config_.transform, bs, device);
+    // The second core's work during a step (the next batch's cut, parameter updates): before the cutter,
+    // so that it outlives the buffers its jobs write. TORCHNODE_PREFETCH=0: all of it on this thread.
     const char* prefetchEnv = std::getenv("TORCHNODE_PREFETCH");
-    const bool prefetch = !(prefetchEnv && std::string(prefetchEnv) == "0");
+    const bool useHelper = !(prefetchEnv && std::string(prefetchEnv) == "0");
+    BackgroundThread helper;
+    BatchCutter cutter(x, y, config_.transform, bs, device, useHelper ? &helper : nullptr);
     std::unique_ptr<FusedMlp> fused;
     if (config_.engine != "autograd") {
       std::string why;
@@ -453,13 +462,26 @@ class FitWorker : public Napi::AsyncWorker {
       history_.blasLarge = fused->blasLarge();
       history_.blasSmall = fused->blasSmall();
     }
-    // NAdam under the fused step updates each layer during backward, while its gradient is still in cache;
-    // the same numbers as a step() after it (parameters are independent), without a second pass over memory.
+    // NAdam under the fused step updates each layer during backward, as soon as its gradient is final:
+    // the hidden layers on the helper thread while this one goes on down, the input layer (most of the
+    // parameters, and the last gradient) on both. The same numbers as a step() after backward: every
+    // element's update is independent of the others.
     auto* nadam = fused ? dynamic_cast<NAdam*>(&optimizer_) : nullptr;
     std::unordered_map<const c10::TensorImpl*, const NAdamOptions*> nadamGroupOf;
     const std::function<void(torch::Tensor&)> updateDuringBackward = [&](torch::Tensor& param) {
       const auto found = nadamGroupOf.find(param.unsafeGetTensorImpl());
-      if (found != nadamGroupOf.end()) nadam->update(param, *found->second);
+      if (found == nadamGroupOf.end()) return;
+      auto update = std::make_shared<NAdamUpdate>(nadam->prepare(param, *found->second));
+      const int64_t size = param.numel();
+      if (!useHelper || !update->fused || size < kPostUpdate) {
+        NAdam::apply(*update, 0, size);
+      } else if (size < kSplitUpdate) {
+        helper.post([update, size] { NAdam::apply(*update, 0, size); });
+      } else {
+        const int64_t half = size / 2;
+        helper.post([update, half, size] { NAdam::apply(*update, half, size); });
+        NAdam::apply(*update, 0, half);
+      }
     };
     Profile profile;
 
@@ -506,7 +528,7 @@ class FitWorker : public Napi::AsyncWorker {
         profile.lap(profile.forward);
         // The next batch is cut beside this one's backward (after the forward: its input-layer gemm wants
         // both cores).
-        if (prefetch && b + 1 < batches) {
+        if (useHelper && b + 1 < batches) {
           cutter.prefetch(order.narrow(0, (b + 1) * bs, std::min(bs, n - (b + 1) * bs)));
         }
         if (!std::isfinite(value)) {
@@ -522,6 +544,7 @@ class FitWorker : public Napi::AsyncWorker {
         const int64_t right = countCorrect(logits, yb);
         if (nadam) {
           fused->backward(updateDuringBackward);
+          helper.wait();  // every parameter updated before the next forward (and before JS sees them)
         } else if (fused) {
           fused->backward();
         } else {

@@ -140,6 +140,33 @@ test.serial('determinism: two fits with the same seed give identical History and
 });
 
 test.serial(
+  'NAdam updates split over the helper thread (77k- and 16k-weight layers) equal step() after autograd, bit for bit',
+  async (t) => {
+    // Layers big enough for every path of the fused step's updates: the 600 x 128 input layer half on each
+    // thread, the 128 x 128 layer on the helper, biases inline; TORCHNODE_PREFETCH=0 keeps all on one thread.
+    // TORCHNODE_BLAS_SPLIT=0: the fused step's gemms on OpenBLAS' own thread count, as autograd's (OpenBLAS
+    // computes a gemm it runs on one thread with other kernels: by default the two engines differ by ~1e-7).
+    const data = blobs(200, 600, 10, 2, 1.0);
+    const run = async (engine: 'fused' | 'autograd', helper = true): Promise<Record<string, number[]>> => {
+      const model = mlp('selu', 600, 128, 2);
+      process.env.TORCHNODE_PREFETCH = helper ? '1' : '0';
+      process.env.TORCHNODE_BLAS_SPLIT = '0';
+      try {
+        const h = await tn.fit(model, nadam(model, 1e-3), data, { epochs: 2, batchSize: 32, seed: 4, engine });
+        t.is(h.engine, engine);
+      } finally {
+        delete process.env.TORCHNODE_PREFETCH;
+        delete process.env.TORCHNODE_BLAS_SPLIT;
+      }
+      return weights(model);
+    };
+    const autograd = await run('autograd');
+    t.is(maxDiff(await run('fused'), autograd), 0);
+    t.is(maxDiff(await run('fused', false), autograd), 0);
+  },
+);
+
+test.serial(
   'fit trains on the batches of the seeded permutation, in order: a JS loop over randperm agrees',
   async (t) => {
     // The oracle cuts each batch by hand (indexSelect), so a wrong, repeated or stale batch in the engine's
