@@ -6,7 +6,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tn from '../lib';
 import { VARIANTS, buildModel, variantConfig } from '../lib/exercise/variants';
-import { rangeCurve, smooth, suggestLr, sweepCandidates, sweepWinner, thin } from '../lib/exercise/lr-search';
+import {
+  collapsed,
+  rangeCurve,
+  smooth,
+  suggestLr,
+  sweepCandidates,
+  sweepWinner,
+  thin,
+} from '../lib/exercise/lr-search';
 import { comparisonRows, mcAnalysis } from '../lib/exercise/analysis';
 import { readConfigFile, resolveOptions, DEFAULTS } from '../lib/exercise/options';
 import { selfNormalized } from '../lib/exercise/answers';
@@ -83,6 +91,15 @@ test('sweepWinner: the lowest val_loss, or the largest rate within the tolerance
   t.is(sweepWinner(scores, 0.05)?.lr, 1e-3);
   t.is(sweepWinner(scores, 1)?.lr, 1e-3, 'a diverged candidate never wins');
   t.is(sweepWinner([{ lr: 1, bestValLoss: Infinity }]), undefined);
+});
+
+test('collapsed: chance-level val_loss and accuracy, from the real runs', (t) => {
+  t.true(collapsed({ valLoss: 2.3031, valAccuracy: 0.101 }, 10), 'elu at 2.5e-2, epoch 1');
+  t.true(collapsed({ valLoss: 2.3196, valAccuracy: 0.0972 }, 10), 'elu at 2.8e-3, epoch 7');
+  t.false(collapsed({ valLoss: 2.1659, valAccuracy: 0.192 }, 10), 'elu at 2.8e-3, epoch 1');
+  t.false(collapsed({ valLoss: 2.279, valAccuracy: 0.1988 }, 10), 'selu at 8.7e-7: slow, not dead');
+  t.false(collapsed({ valLoss: 2.31, valAccuracy: 0.3 }, 10), 'overconfident but still informative');
+  t.false(collapsed({ valLoss: 2.4 }, 10), 'no validation accuracy: no verdict');
 });
 
 test('sweepCandidates: the suggestion and rates a factor apart on both sides, 2 significant digits', (t) => {

@@ -116,6 +116,14 @@ export function sweepWinner<T extends SweepScore>(scores: readonly T[], toleranc
   return close.reduce((a, b) => (b.lr > a.lr ? b : a));
 }
 
+/** A net that fell to chance level: val_loss at ln(classes) and accuracy near 1/classes (its outputs no longer
+ *  depend on the input). A sweep candidate there cannot recover within the sweep: its other epochs are
+ *  skipped (on the real data elu at 2.5e-2 sat there from its first epoch, at 2-3x the time of a sane one). */
+export function collapsed(log: { valLoss?: number; valAccuracy?: number }, classes: number): boolean {
+  if (log.valLoss === undefined || log.valAccuracy === undefined) return false;
+  return log.valLoss >= Math.log(classes) * 0.999 && log.valAccuracy <= 1.5 / classes;
+}
+
 /** Keeps at most `max` points of a curve (evenly spaced, last point kept) for charts and JSON. */
 export function thin<T>(values: readonly T[], max = 400): T[] {
   if (values.length <= max) return [...values];

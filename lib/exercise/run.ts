@@ -22,7 +22,15 @@ import {
 } from './analysis';
 import { answers, type Answers } from './answers';
 import { inputSpec, inputTransform, loadData, type ExerciseData, type InputSpec } from './data';
-import { rangeCurve, suggestLr, sweepCandidates, sweepWinner, thin, type RangeSuggestion } from './lr-search';
+import {
+  collapsed,
+  rangeCurve,
+  suggestLr,
+  sweepCandidates,
+  sweepWinner,
+  thin,
+  type RangeSuggestion,
+} from './lr-search';
 import type { ExerciseOptions } from './options';
 import { VARIANTS, buildModel, variantConfig, type VariantConfig, type VariantName } from './variants';
 import { historyCsv } from '../report/csv';
@@ -237,12 +245,15 @@ async function searchLr(
       onEpochEnd: async (log) => {
         if (isAbort(hooks.signal)) return;
         logs.push(epochLog(log));
+        const dead = collapsed(log, data.classes.length);
         if (checkpointDir) {
           if (log.improved) best = Object.values(m.stateDict()).map((t) => t.clone());
-          const stops = log.epoch === o.sweepEpochs || log.wait >= o.patience;
+          const stops = dead || log.epoch === o.sweepEpochs || log.wait >= o.patience;
           if (stops) await saveCheckpoint(sweepCheckpoint(checkpointDir, lr), m, opt, trainingState(log, best, logs));
         }
         hooks.onEpoch?.(name, 'sweep', log);
+        if (dead) hooks.log?.(`${name}: sweep lr ${lr}: the net predicts at chance level; its other epochs skipped`);
+        return { stop: dead };
       },
       onBatchEnd: (p) => hooks.onBatch?.(name, 'sweep', p),
     });
