@@ -1,7 +1,8 @@
 // BackgroundThread: one long-lived helper thread that runs queued jobs, in order, beside the calling thread
 // (the training loop cuts its next batch and updates parameters there while the current step's backward
 // goes on). post() queues a job; wait() blocks until every queued job is done and rethrows the first error.
-// The destructor waits and joins, so a job never outlives the buffers it writes.
+// The destructor waits and joins, so a job never outlives the buffers it writes. `flushDenormals`: the
+// thread runs its jobs under FlushDenormals, like the thread that posts them.
 #pragma once
 
 #include <condition_variable>
@@ -12,11 +13,14 @@
 #include <thread>
 #include <utility>
 
+#include "denormals.h"
+
 namespace torchnode {
 
 class BackgroundThread {
  public:
-  BackgroundThread() : thread_([this] { loop(); }) {}
+  explicit BackgroundThread(bool flushDenormals = false)
+      : flushDenormals_(flushDenormals), thread_([this] { loop(); }) {}
   BackgroundThread(const BackgroundThread&) = delete;
   BackgroundThread& operator=(const BackgroundThread&) = delete;
 
@@ -48,6 +52,7 @@ class BackgroundThread {
 
  private:
   void loop() {
+    const FlushDenormals flush(flushDenormals_);
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       ready_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
@@ -75,6 +80,7 @@ class BackgroundThread {
   bool running_ = false;
   std::exception_ptr error_;
   bool quit_ = false;
+  const bool flushDenormals_;
   std::thread thread_;  // last: started once the members above exist
 };
 

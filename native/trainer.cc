@@ -22,6 +22,7 @@
 #include "background_thread.h"
 #include "batches.h"
 #include "convert.h"
+#include "denormals.h"
 #include "errors.h"
 #include "fused_mlp.h"
 #include "inference.h"
@@ -97,6 +98,7 @@ struct FitConfig {
   int threads = 0;
   double progressIntervalMs = 200;
   bool recordBatches = false;
+  bool flushDenormals = true;   // see denormals.h
   std::string engine = "auto";  // auto (fused when the model allows it) | fused (required) | autograd
   // Where a resumed run's bookkeeping left off.
   double best = std::nan("");
@@ -303,6 +305,7 @@ class FitWorker : public Napi::AsyncWorker {
   void Execute() override {
     const auto start = Clock::now();
     try {
+      const FlushDenormals flush(config_.flushDenormals);
       train();
     } catch (const UsageError& e) {
       SetError(e.what());
@@ -440,7 +443,7 @@ class FitWorker : public Napi::AsyncWorker {
     // so that it outlives the buffers its jobs write. TORCHNODE_PREFETCH=0: all of it on this thread.
     const char* prefetchEnv = std::getenv("TORCHNODE_PREFETCH");
     const bool useHelper = !(prefetchEnv && std::string(prefetchEnv) == "0");
-    BackgroundThread helper;
+    BackgroundThread helper(config_.flushDenormals);
     BatchCutter cutter(x, y, config_.transform, bs, device, useHelper ? &helper : nullptr);
     std::unique_ptr<FusedMlp> fused;
     if (config_.engine != "autograd") {
@@ -691,6 +694,7 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
     config.threads = static_cast<int>(numberOr(options, "threads", 0));
     config.progressIntervalMs = numberOr(options, "progressIntervalMs", 200);
     config.recordBatches = boolOr(options, "recordBatches", false);
+    config.flushDenormals = boolOr(options, "flushDenormals", true);
     if (!options.Get("engine").IsUndefined()) config.engine = requireString(options.Get("engine"), "engine");
     if (const char* env = std::getenv("TORCHNODE_ENGINE")) {
       if (config.engine == "auto" && *env) config.engine = env;

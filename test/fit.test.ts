@@ -166,6 +166,27 @@ test.serial(
   },
 );
 
+test.serial('flushDenormals: subnormal moments become 0 in fit (default), stay subnormal when off', async (t) => {
+  // Inputs of 1e-19 give weight gradients near 1e-20, whose square, a thousandth of it in NAdam's second
+  // moment, is ~1e-43: a subnormal float32.
+  const x = tn.full([8, 1], 1e-19);
+  const y = tn.tensor([0, 1, 2, 3, 4, 5, 6, 7], { dtype: 'int64' });
+  const secondMoment = async (flushDenormals?: boolean): Promise<number[]> => {
+    tn.manualSeed(1);
+    const model = new tn.nn.Sequential([new tn.nn.Linear(1, 10)]);
+    const opt = nadam(model);
+    await tn.fit(model, opt, { x, y }, { epochs: 1, batchSize: 8, seed: 1, flushDenormals });
+    return Array.from(opt.stateDict()['state.0.exp_avg_sq']!.toArray() as Float32Array);
+  };
+  const ieee = await secondMoment(false);
+  t.true(
+    ieee.some((v) => v > 0 && v < 1.17549435e-38),
+    `IEEE: subnormal moments (${ieee.slice(0, 3).join(', ')})`,
+  );
+  t.deepEqual(await secondMoment(), new Array(10).fill(0));
+  t.deepEqual(await secondMoment(true), new Array(10).fill(0));
+});
+
 test.serial(
   'fit trains on the batches of the seeded permutation, in order: a JS loop over randperm agrees',
   async (t) => {

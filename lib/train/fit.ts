@@ -167,6 +167,7 @@ export async function fit(model: Module, optimizer: Optimizer, data: Dataset, op
         threads: options.threads ?? getNumThreads(),
         progressIntervalMs: options.progressIntervalMs,
         recordBatches: options.recordBatches,
+        flushDenormals: options.flushDenormals,
         engine: options.engine,
       },
       onEpoch,
