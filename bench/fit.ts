@@ -5,7 +5,8 @@
 //   --only a,b    networks to run (elu,bn,selu,alpha-dropout)
 //   --skip-rss    skip the CIFAR-size memory runs
 // PyTorch side: bench/fit_pytorch.py under /usr/bin/python3 (Debian's python3-torch, the same libtorch),
-// torch.set_num_threads(1) with OPENBLAS_NUM_THREADS=2, NAdam(foreach=True): its fastest setting here.
+// torch.set_num_threads(1) with OPENBLAS_NUM_THREADS=2, NAdam(foreach=True): its fastest setting here, and
+// torch.set_flush_denormal(True), as torchnode's fit flushes subnormals by default.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   console.log(
     `bench/fit.ts: ${SAMPLES} samples per timed epoch (the 45,000-sample epoch is scaled per step), ${ROUNDS} ` +
       `interleaved rounds; PyTorch ${info.torch} eager, ${info.threads} torch thread, OPENBLAS_NUM_THREADS=2, ` +
-      `NAdam(foreach=True); torchnode ${tn.version.torchnode} on libtorch ${tn.version.libtorch}`,
+      `NAdam(foreach=True), set_flush_denormal(True); torchnode ${tn.version.torchnode} on libtorch ${tn.version.libtorch}`,
   );
   const rows: Row[] = [];
   // Warm-up (first-touch allocations, thread pools) on both sides.
