@@ -68,7 +68,7 @@ export function answers(results: VariantResult[], rows: ComparisonRow[]): Answer
     });
   } else out.push({ question: q2, verdict: 'n/a', answer: 'needs the elu and bn variants.' });
 
-  const q3 = 'How does BN affect the time per epoch?';
+  const q3 = 'Does BN make an epoch slower, and by how much?';
   const eluRun = result('elu');
   const bnRun = result('bn');
   if (elu && bn && eluRun && bnRun) {
