@@ -1,6 +1,7 @@
 // Q4: when to use SELU, leaky ReLU (and variants), ReLU, tanh, logistic and softmax: one measured
 // property each, and the recommendation it supports.
 import * as tn from '../index';
+import { denseNet } from './dense-net';
 import { fmt, head, manualTrain, pct } from './measure';
 import type { Answer, Context, Question } from './types';
 
@@ -20,27 +21,6 @@ export interface Q4Config {
 }
 
 const nn = tn.nn;
-
-function mlp(
-  features: number,
-  hidden: number[],
-  out: number,
-  act: () => tn.nn.Module,
-  init: tn.nn.Initializer,
-): tn.nn.Sequential {
-  const sizes = [features, ...hidden];
-  const layers: tn.nn.Module[] = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    layers.push(
-      new nn.Linear(sizes[i] as number, sizes[i + 1] as number, { kernelInitializer: init, biasInitializer: 'zeros' }),
-      act(),
-    );
-  }
-  layers.push(
-    new nn.Linear(sizes.at(-1) as number, out, { kernelInitializer: 'glorot_uniform', biasInitializer: 'zeros' }),
-  );
-  return new nn.Sequential(layers);
-}
 
 /** Share of hidden units (over all hidden layers) never positive on the batch, and never with a gradient. */
 function deadUnits(
@@ -72,7 +52,7 @@ async function reluVsLeaky(ctx: Context, cfg: Q4Config) {
   ] as const) {
     tn.manualSeed(ctx.seed);
     const act = () => (slope === 0 ? new nn.ReLU() : new nn.LeakyReLU({ negativeSlope: slope }));
-    const model = mlp(ctx.data.features, cfg.hidden, ctx.data.classes, act, 'he_normal');
+    const model = denseNet(ctx.data.features, cfg.hidden, ctx.data.classes, { activation: act });
     const train = head(ctx.data.train, cfg.trainSize);
     const atInit = deadUnits(model, train.x, slope);
     await tn.fit(model, new tn.optim.NAdam(model.parameters(), { lr: cfg.highLr }), train, {
@@ -89,7 +69,7 @@ async function reluVsLeaky(ctx: Context, cfg: Q4Config) {
 
 function deepStats(ctx: Context, cfg: Q4Config, act: () => tn.nn.Module, init: tn.nn.Initializer) {
   tn.manualSeed(ctx.seed);
-  const model = mlp(ctx.data.features, Array(cfg.depth).fill(100), ctx.data.classes, act, init);
+  const model = denseNet(ctx.data.features, Array(cfg.depth).fill(100), ctx.data.classes, { activation: act, init });
   const { x } = head(ctx.data.train, cfg.batch);
   return tn.noGrad(() => {
     let h = x;
@@ -117,7 +97,7 @@ async function binaryHead(ctx: Context, cfg: Q4Config) {
   const half = Math.floor(ctx.data.classes / 2);
   const toBinary = (y: tn.Tensor) => y.lt(half).to('float32').reshape([-1, 1]);
   const train = head(ctx.data.train, cfg.trainSize);
-  const model = mlp(ctx.data.features, cfg.hidden, 1, () => new nn.ELU(), 'he_normal');
+  const model = denseNet(ctx.data.features, cfg.hidden, 1);
   const opt = new tn.optim.NAdam(model.parameters(), { lr: cfg.binaryLr });
   const { epochLosses } = manualTrain(
     model,

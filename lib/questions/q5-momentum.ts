@@ -1,5 +1,6 @@
 // Q5: what may happen with SGD momentum 0.99999? Loss curves over the same steps for 0.9, 0.99, 0.99999.
 import * as tn from '../index';
+import { denseNet } from './dense-net';
 import { fmt, head, summarizeCurve, type CurveSummary } from './measure';
 import type { Answer, Question } from './types';
 
@@ -64,18 +65,7 @@ export const q5: Question<Q5Config> = {
     }[] = [];
     for (const momentum of cfg.momenta) {
       tn.manualSeed(ctx.seed); // the same initial weights and the same batches for every momentum
-      const sizes = [ctx.data.features, ...cfg.hidden, ctx.data.classes];
-      const layers: tn.nn.Module[] = [];
-      for (let i = 0; i + 1 < sizes.length; i++) {
-        layers.push(
-          new tn.nn.Linear(sizes[i] as number, sizes[i + 1] as number, {
-            kernelInitializer: 'he_normal',
-            biasInitializer: 'zeros',
-          }),
-        );
-        if (i + 2 < sizes.length) layers.push(new tn.nn.ELU());
-      }
-      const model = new tn.nn.Sequential(layers);
+      const model = denseNet(ctx.data.features, cfg.hidden, ctx.data.classes, { outputInit: 'he_normal' });
       const history = await tn.fit(
         model,
         new tn.optim.SGD(model.parameters(), { lr: cfg.lr, momentum }),

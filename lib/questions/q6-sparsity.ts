@@ -1,6 +1,7 @@
 // Q6: three ways to get a sparse model (L1 penalty, magnitude pruning with fine-tuning, L1 then a
 // threshold with fine-tuning), and whether dropout makes weights sparse.
 import * as tn from '../index';
+import { denseNet } from './dense-net';
 import { head, kernels, manualTrain, pct, sparsity, type Sparsity } from './measure';
 import type { Answer, Context, Question } from './types';
 
@@ -20,28 +21,8 @@ export interface Q6Config {
   dropout: number;
 }
 
-const nn = tn.nn;
-
 function build(ctx: Context, cfg: Q6Config, dropout = 0): tn.nn.Sequential {
-  const sizes = [ctx.data.features, ...cfg.hidden];
-  const layers: tn.nn.Module[] = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    layers.push(
-      new nn.Linear(sizes[i] as number, sizes[i + 1] as number, {
-        kernelInitializer: 'he_normal',
-        biasInitializer: 'zeros',
-      }),
-      new nn.ELU(),
-    );
-    if (dropout > 0) layers.push(new nn.Dropout(dropout));
-  }
-  layers.push(
-    new nn.Linear(sizes.at(-1) as number, ctx.data.classes, {
-      kernelInitializer: 'glorot_uniform',
-      biasInitializer: 'zeros',
-    }),
-  );
-  return new nn.Sequential(layers);
+  return denseNet(ctx.data.features, cfg.hidden, ctx.data.classes, { dropout });
 }
 
 /** A copy of `model` (same architecture, weights copied). */

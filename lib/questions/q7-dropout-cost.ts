@@ -1,5 +1,6 @@
 // Q7: does dropout slow down training? inference? What does MC Dropout cost?
 import * as tn from '../index';
+import { denseNet } from './dense-net';
 import { fmt, head, median, medianSeconds } from './measure';
 import type { Answer, Context, Question } from './types';
 
@@ -18,25 +19,7 @@ export interface Q7Config {
 }
 
 function build(ctx: Context, cfg: Q7Config, dropout: number): tn.nn.Sequential {
-  const sizes = [ctx.data.features, ...cfg.hidden];
-  const layers: tn.nn.Module[] = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    layers.push(
-      new tn.nn.Linear(sizes[i] as number, sizes[i + 1] as number, {
-        kernelInitializer: 'he_normal',
-        biasInitializer: 'zeros',
-      }),
-      new tn.nn.ELU(),
-    );
-    if (dropout > 0) layers.push(new tn.nn.Dropout(dropout));
-  }
-  layers.push(
-    new tn.nn.Linear(sizes.at(-1) as number, ctx.data.classes, {
-      kernelInitializer: 'glorot_uniform',
-      biasInitializer: 'zeros',
-    }),
-  );
-  return new tn.nn.Sequential(layers);
+  return denseNet(ctx.data.features, cfg.hidden, ctx.data.classes, { dropout });
 }
 
 export const q7: Question<Q7Config> = {
