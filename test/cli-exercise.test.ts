@@ -52,6 +52,11 @@ function config(name: string, value: object): string {
 
 const TINY = { trainLimit: 320, validation: 160, testLimit: 320, epochs: 3, sweepEpochs: 1, patience: 2, mcSamples: 4 };
 
+/** The flags every JSON-printing run here shares: a config file, the generated data, an output folder. */
+function jsonRun(configFile: string, out: string): string[] {
+  return ['--config', configFile, '--data-dir', dataDir, '--out', out, '--json', '--no-progress'];
+}
+
 test('--help of every command names its flags', async (t) => {
   const top = await cli(['--help']);
   t.is(top.code, 0);
@@ -227,14 +232,7 @@ test('exercise: every output file exists and parses, the table equals the histor
     'selu',
     '--lr',
     String(seluRun.lrSearch.chosenLr),
-    '--config',
-    config('tiny.json', TINY),
-    '--data-dir',
-    dataDir,
-    '--out',
-    path.join(tmp, 'scratch'),
-    '--json',
-    '--no-progress',
+    ...jsonRun(config('tiny.json', TINY), path.join(tmp, 'scratch')),
   ]);
   t.is(scratch.code, 0, scratch.stderr);
   const fresh = (JSON.parse(scratch.stdout) as Summary).variants[0]!;
@@ -272,23 +270,7 @@ test('train (one variant, --lr skips the search) and lr-find (range test only)',
   await dataReady;
   const out = path.join(tmp, 'single');
   const tiny = config('single.json', TINY);
-  const train = await cli([
-    'train',
-    '--variant',
-    'selu',
-    '--lr',
-    '0.001',
-    '--epochs',
-    '2',
-    '--config',
-    tiny,
-    '--data-dir',
-    dataDir,
-    '--out',
-    out,
-    '--json',
-    '--no-progress',
-  ]);
+  const train = await cli(['train', '--variant', 'selu', '--lr', '0.001', '--epochs', '2', ...jsonRun(tiny, out)]);
   t.is(train.code, 0, train.stderr);
   const summary = JSON.parse(train.stdout) as Summary;
   t.deepEqual(
@@ -297,20 +279,7 @@ test('train (one variant, --lr skips the search) and lr-find (range test only)',
   );
   t.like(summary.comparison[0], { chosenLr: 0.001, lrSource: 'flag', epochsRun: 2 });
   t.is(summary.variants[0]!.lrSearch.rangeTest, undefined);
-  const find = await cli([
-    'lr-find',
-    '--variant',
-    'bn',
-    '--range-only',
-    '--config',
-    tiny,
-    '--data-dir',
-    dataDir,
-    '--out',
-    out,
-    '--json',
-    '--no-progress',
-  ]);
+  const find = await cli(['lr-find', '--variant', 'bn', '--range-only', ...jsonRun(tiny, out)]);
   t.is(find.code, 0, find.stderr);
   const result = JSON.parse(find.stdout) as {
     chosenLr: number;

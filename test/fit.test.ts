@@ -61,14 +61,21 @@ for (const variant of ['elu', 'bn', 'selu', 'alpha-dropout', 'dropout-relu', 'pl
   });
 }
 
+/** Random labels for training and validation alike: the model memorizes, and the validation loss (other random
+ *  labels) rises after the first epochs. */
+function memorizing(): { train: tn.Dataset; validation: tn.Dataset; model: tn.nn.Sequential } {
+  return {
+    train: { x: blobs(200, 20, 10, 3, 2).x, y: randomLabels(200, 10, 3) },
+    validation: { x: blobs(200, 20, 10, 4, 2).x, y: randomLabels(200, 10, 9) },
+    model: mlp('elu', 20, 64, 2),
+  };
+}
+
 test.serial(
   'restoreBestWeights: evaluate after fit gives the best epoch val_loss, and the best epoch is not the last',
   async (t) => {
-    // Training on random labels with a high rate: the model memorizes, the validation loss (other random
-    // labels) rises after the first epochs.
-    const train = { x: blobs(200, 20, 10, 3, 2).x, y: randomLabels(200, 10, 3) };
-    const validation = { x: blobs(200, 20, 10, 4, 2).x, y: randomLabels(200, 10, 9) };
-    const model = mlp('elu', 20, 64, 2);
+    // A high rate on random labels: the best validation loss comes early.
+    const { train, validation, model } = memorizing();
     const history = await tn.fit(model, nadam(model, 1e-2), train, {
       epochs: 12,
       seed: 2,
@@ -91,9 +98,7 @@ test.serial(
 test.serial(
   'early stopping stops after `patience` epochs without improvement (val_accuracy monitor too)',
   async (t) => {
-    const train = { x: blobs(200, 20, 10, 3, 2).x, y: randomLabels(200, 10, 3) };
-    const validation = { x: blobs(200, 20, 10, 4, 2).x, y: randomLabels(200, 10, 9) };
-    const model = mlp('elu', 20, 64, 2);
+    const { train, validation, model } = memorizing();
     const history = await tn.fit(model, nadam(model, 1e-2), train, {
       epochs: 50,
       seed: 2,
