@@ -1,10 +1,17 @@
 // BackgroundThread: one long-lived helper thread that runs queued jobs, in order, beside the calling thread
-// (the training loop cuts its next batch and updates parameters there while the current step's backward
-// goes on). post() queues a job; wait() blocks until every queued job is done and rethrows the first error.
-// The destructor waits and joins, so a job never outlives the buffers it writes. `flushDenormals`: the
-// thread runs its jobs under FlushDenormals, like the thread that posts them.
+// (the training loop runs half of a large gemm, the small layers' weight gradients and parameter updates,
+// and the next batch's cut there while the current step goes on). post() queues a job; wait() blocks until
+// every queued job is done and rethrows the first error. The destructor waits and joins, so a job never
+// outlives the buffers it writes. `flushDenormals`: the thread runs its jobs under FlushDenormals, like
+// the thread that posts them.
+//
+// Jobs are tens of microseconds long and come in bursts (every layer of every step), so both sides spin
+// for a short while before they sleep: a futex wake-up costs about as much as such a job. The spin is
+// bounded (kSpin), so an idle helper sleeps, and is off on a machine with a single core.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -15,19 +22,29 @@
 
 #include "denormals.h"
 
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#define TORCHNODE_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define TORCHNODE_CPU_RELAX() asm volatile("yield")
+#else
+#define TORCHNODE_CPU_RELAX() std::this_thread::yield()
+#endif
+
 namespace torchnode {
 
 class BackgroundThread {
  public:
   explicit BackgroundThread(bool flushDenormals = false)
-      : flushDenormals_(flushDenormals), thread_([this] { loop(); }) {}
+      : flushDenormals_(flushDenormals), spin_(std::thread::hardware_concurrency() > 1), thread_([this] { loop(); }) {}
   BackgroundThread(const BackgroundThread&) = delete;
   BackgroundThread& operator=(const BackgroundThread&) = delete;
 
   ~BackgroundThread() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      idle_.wait(lock, [this] { return jobs_.empty() && !running_; });
+      waiting_ = true;
+      idle_.wait(lock, [this] { return pending_.load() == 0; });
       quit_ = true;
     }
     ready_.notify_one();
@@ -35,31 +52,51 @@ class BackgroundThread {
   }
 
   void post(std::function<void()> job) {
+    bool sleeping;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       jobs_.push_back(std::move(job));
+      pending_.fetch_add(1, std::memory_order_release);
+      sleeping = sleeping_;
     }
-    ready_.notify_one();
+    if (sleeping) ready_.notify_one();
   }
 
   // Blocks until the queue is empty and the last job has finished; rethrows the first error since the
   // last wait() (the jobs after a failed one still ran).
   void wait() {
+    spinWhile([this] { return pending_.load(std::memory_order_acquire) != 0; });
     std::unique_lock<std::mutex> lock(mutex_);
-    idle_.wait(lock, [this] { return jobs_.empty() && !running_; });
+    waiting_ = true;
+    idle_.wait(lock, [this] { return pending_.load() == 0; });
+    waiting_ = false;
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
  private:
+  static constexpr std::chrono::microseconds kSpin{200};
+
+  template <typename Condition>
+  void spinWhile(const Condition& condition) const {
+    if (!spin_ || !condition()) return;
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    do {
+      for (int i = 0; i < 64; i++) TORCHNODE_CPU_RELAX();
+    } while (condition() && std::chrono::steady_clock::now() < until);
+  }
+
   void loop() {
     const FlushDenormals flush(flushDenormals_);
-    std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
+      // (pending_ counts the running job too: this thread only spins once it has finished it.)
+      spinWhile([this] { return pending_.load(std::memory_order_acquire) == 0; });
+      std::unique_lock<std::mutex> lock(mutex_);
+      sleeping_ = true;
       ready_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
+      sleeping_ = false;
       if (jobs_.empty()) return;  // quit_ with nothing left to do
       std::function<void()> job = std::move(jobs_.front());
       jobs_.pop_front();
-      running_ = true;
       lock.unlock();
       std::exception_ptr error;
       try {
@@ -68,19 +105,21 @@ class BackgroundThread {
         error = std::current_exception();
       }
       lock.lock();
-      running_ = false;
       if (error && !error_) error_ = error;
-      if (jobs_.empty()) idle_.notify_all();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1 && waiting_) idle_.notify_all();
     }
   }
 
   std::mutex mutex_;
   std::condition_variable ready_, idle_;
   std::deque<std::function<void()>> jobs_;
-  bool running_ = false;
+  std::atomic<int> pending_{0};  // jobs queued or running
+  bool sleeping_ = false;        // the helper waits on ready_
+  bool waiting_ = false;         // a caller waits on idle_
   std::exception_ptr error_;
   bool quit_ = false;
   const bool flushDenormals_;
+  const bool spin_;
   std::thread thread_;  // last: started once the members above exist
 };
 

@@ -7,11 +7,13 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace torchnode {
 
@@ -34,11 +36,13 @@ double msSince(Clock::time_point& mark) {
 
 // OpenBLAS, when it is the BLAS in this process: it threads every sgemm above about 2.6e5 multiply-adds
 // (m n k), so that each 100 x 100 layer of a small batch pays a wake-up and a barrier of its threads, which
-// costs more than the gemm itself. The fused step runs those on one thread and keeps OpenBLAS' own count
-// for the large ones (the input layer). OpenBLAS computes a gemm it runs on one thread with other
-// kernels than a threaded one, so a gemm in that middle range can differ in its last bits from autograd's
-// (about 1e-7 after a few hundred steps); TORCHNODE_BLAS_SPLIT=0 keeps OpenBLAS' count for every gemm,
-// and the two engines then agree bit for bit (a test checks it).
+// costs more than the gemm itself, and its idle worker then spins (sched_yield) beside the step's helper
+// thread. With a helper, the fused step runs OpenBLAS on one thread throughout and splits each large gemm
+// (the input layer) over its own two threads; without one, it keeps OpenBLAS' own count for the large
+// gemms. OpenBLAS computes a gemm it runs on one thread, or a part of a gemm, with other kernels than the
+// whole threaded one, so the results differ from autograd's in their last bits; TORCHNODE_FUSED_EXACT=1
+// keeps OpenBLAS' count for every gemm and the work on one thread, and the two engines then agree bit for
+// bit (a test checks it).
 struct OpenBlas {
   using Set = void (*)(int);
   using Get = int (*)();
@@ -51,8 +55,28 @@ const OpenBlas& openBlas() {
   return blas;
 }
 
-// m n k from which a gemm gets all of OpenBLAS' threads.
+// m n k from which a gemm is split over two threads (or gets all of OpenBLAS' threads).
 constexpr int64_t kLargeGemm = 4'000'000;
+
+// Parameters below kPostUpdate elements (biases) are updated where their gradient was computed; from
+// kSplitUpdate (above a 100 x 100 layer), half on each thread.
+constexpr int64_t kPostUpdate = 4096;
+constexpr int64_t kSplitUpdate = 65536;
+// Columns per block of a large layer's backward. OpenBLAS computes the input layer's weight gradient
+// (100 x 3072 at batch 128) in blocks of 512 to 3072 columns in the time of the whole; in blocks of rows
+// it repacks the input for each and takes up to twice as long.
+constexpr int64_t kColumnBlock = 512;
+
+// Counts a block of work as finished when it leaves scope, by return or by exception.
+struct Finish {
+  std::atomic<int64_t>& count;
+  ~Finish() { count.fetch_add(1, std::memory_order_release); }
+};
+
+bool envIs(const char* name, const char* value) {
+  const char* set = std::getenv(name);
+  return set != nullptr && std::string(set) == value;
+}
 
 // Every row of the contiguous float32 matrix `out` set to the vector `row`.
 void fillRows(const torch::Tensor& out, const torch::Tensor& row) {
@@ -64,6 +88,13 @@ void fillRows(const torch::Tensor& out, const torch::Tensor& row) {
   }
 }
 
+// The parameter's .grad, created (zeros) on first use.
+torch::Tensor& gradOf(const torch::Tensor& p) {
+  torch::Tensor& grad = p.mutable_grad();
+  if (!grad.defined()) grad = torch::zeros_like(p);
+  return grad;
+}
+
 bool floatCpu(const torch::Tensor& t) {
   return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous();
 }
@@ -71,7 +102,7 @@ bool floatCpu(const torch::Tensor& t) {
 }  // namespace
 
 std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequential, int64_t features,
-                                          int64_t batchSize, std::string* why) {
+                                          int64_t batchSize, BackgroundThread* helper, std::string* why) {
   std::vector<torch::nn::Module*> modules;
   if (isSequential) {
     for (const auto& child : root.children()) modules.push_back(child.get());
@@ -150,6 +181,9 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
     fused->layers_.push_back(std::move(layer));
   }
   if (fused->layers_.empty()) return fail("the model has no layers");
+  for (const Layer& layer : fused->layers_) {
+    if (layer.kind == Kind::BatchNorm) fused->rowsIndependent_ = false;
+  }
   const size_t n = fused->layers_.size();
   fused->acts_.resize(n + 1);
   fused->grads_.resize(n + 1);
@@ -158,26 +192,35 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
   }
   fused->one_ = torch::ones({}, torch::kFloat32);
   fused->profile_ = std::getenv("TORCHNODE_PROFILE") != nullptr;
-  const char* split = std::getenv("TORCHNODE_BLAS_SPLIT");
-  if (openBlas().set && openBlas().get && !(split && std::string(split) == "0")) {
+  fused->exact_ = envIs("TORCHNODE_FUSED_EXACT", "1");
+  fused->helper_ = helper;
+  if (const char* large = std::getenv("TORCHNODE_LARGE_GEMM")) fused->largeGemm_ = std::atoll(large);
+  if (openBlas().set && openBlas().get && !fused->exact_) {
     fused->blasMax_ = fused->blasNow_ = openBlas().get();
-    if (fused->blasMax_ <= 1) fused->blasMax_ = fused->blasNow_ = 0;  // nothing to split
-    if (const char* large = std::getenv("TORCHNODE_BLAS_LARGE_GEMM")) fused->largeGemm_ = std::atoll(large);
+    if (fused->blasMax_ <= 1) fused->blasMax_ = fused->blasNow_ = 0;  // one thread already
   }
   return fused;
 }
 
 void FusedMlp::blasFor(int64_t m, int64_t n, int64_t k) {
   if (blasMax_ == 0) return;
-  const int want = m * n * k >= largeGemm_ ? blasMax_ : 1;
+  const int want = !ownThreads() && large(m, n, k) ? blasMax_ : 1;
   if (want != blasNow_) {
     openBlas().set(want);
     blasNow_ = want;
   }
 }
 
+// Between steps (the optimizer, the validation pass, JS) OpenBLAS has its own thread count back.
+void FusedMlp::restoreBlas() {
+  if (blasMax_ > 0 && blasNow_ != blasMax_) {
+    openBlas().set(blasMax_);
+    blasNow_ = blasMax_;
+  }
+}
+
 FusedMlp::~FusedMlp() {
-  if (blasMax_ > 0 && blasNow_ != blasMax_) openBlas().set(blasMax_);
+  restoreBlas();
   if (!profile_ || steps_ == 0) return;
   static const char* names[] = {"linear", "elu", "relu", "batchnorm", "dropout", "alpha_dropout"};
   std::fprintf(stderr, "[torchnode fused profile] ms per step over %lld steps:", static_cast<long long>(steps_));
@@ -186,7 +229,69 @@ FusedMlp::~FusedMlp() {
       std::fprintf(stderr, " %s fwd %.3f bwd %.3f;", names[k], forwardMs_[k] / steps_, backwardMs_[k] / steps_);
     }
   }
-  std::fprintf(stderr, " loss %.3f\n", lossMs_ / steps_);
+  std::fprintf(stderr, " loss %.3f; waiting for the helper: forward %.3f, backward %.3f\n", lossMs_ / steps_,
+               waitForwardMs_ / steps_, waitBackwardMs_ / steps_);
+}
+
+// at::linear on a 2-D input: addmm(bias, input, weight.t()) (mm without a bias).
+void FusedMlp::linearForward(const Layer& l, const torch::Tensor& in, const torch::Tensor& out) {
+  if (l.bias.defined()) {
+    // at::linear's addmm(bias, input, weight.t()) copies the bias, broadcast, into the result (through a
+    // TensorIterator: a quarter of a 100 x 100 layer's time at batch 128), then runs the gemm with beta 1.
+    // Filling the rows here and passing the result as addmm's self gives the same gemm call on the same
+    // values, so the same bits.
+    fillRows(out, l.bias);
+    torch::Tensor result = out;
+    at::addmm_out(result, out, in, l.weight.t());
+  } else {
+    torch::Tensor result = out;
+    at::mm_out(result, in, l.weight.t());
+  }
+}
+
+void FusedMlp::beginLayer(size_t i) {
+  Layer& l = layers_[i];
+  const torch::Tensor& in = acts_[i];
+  switch (l.kind) {
+    case Kind::BatchNorm: return;  // its output is a new tensor
+    case Kind::Dropout:
+    case Kind::AlphaDropout:
+      if (l.p == 0) {
+        acts_[i + 1] = in;  // at::dropout with p = 0 returns its input
+        return;
+      }
+      // at::native _dropout_impl on the CPU, op for op (the same draws from the generator).
+      l.noise = at::empty_like(in);
+      l.noise.bernoulli_(1 - l.p);
+      if (l.kind == Kind::AlphaDropout) {
+        const double a = 1. / std::sqrt((kAlphaDropoutAlpha * kAlphaDropoutAlpha * l.p + 1) * (1 - l.p));
+        l.shift = l.noise.add(-1).mul_(kAlphaDropoutAlpha * a).add_(kAlphaDropoutAlpha * a * l.p);
+        l.noise.mul_(a);
+      } else {
+        l.noise.div_(1 - l.p);
+      }
+      break;
+    default: break;
+  }
+  acts_[i + 1] = l.output.narrow(0, 0, size_);
+}
+
+void FusedMlp::runRows(size_t i, int64_t from, int64_t rows) {
+  const Layer& l = layers_[i];
+  const torch::Tensor in = acts_[i].narrow(0, from, rows);
+  torch::Tensor out = acts_[i + 1].narrow(0, from, rows);
+  switch (l.kind) {
+    case Kind::Linear: linearForward(l, in, out); break;
+    case Kind::Elu: at::elu_out(out, in, l.alpha, l.scale, 1.0); break;
+    case Kind::Relu: at::clamp_min_out(out, in, 0); break;
+    case Kind::Dropout:
+    case Kind::AlphaDropout:
+      if (l.p == 0) break;
+      at::mul_out(out, in, l.noise.narrow(0, from, rows));
+      if (l.kind == Kind::AlphaDropout) out.add_(l.shift.narrow(0, from, rows));
+      break;
+    case Kind::BatchNorm: break;  // (whole batches only: see forward)
+  }
 }
 
 double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
@@ -195,61 +300,51 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   acts_[0] = x;
   auto mark = Clock::now();
   if (profile_) steps_++;
-  for (size_t i = 0; i < layers_.size(); i++) {
-    Layer& l = layers_[i];
-    const torch::Tensor& in = acts_[i];
-    torch::Tensor out = l.output.defined() ? l.output.narrow(0, 0, size_) : torch::Tensor();
-    switch (l.kind) {
-      case Kind::Linear:
-        // at::linear on a 2-D input: addmm(bias, input, weight.t()) (mm without a bias).
-        blasFor(size_, l.out, l.in);
-        if (l.bias.defined()) {
-          // at::linear's addmm(bias, input, weight.t()) copies the bias, broadcast, into the result (through a
-          // TensorIterator: a quarter of a 100 x 100 layer's time at batch 128), then runs the gemm with
-          // beta 1. Filling the rows here and passing the result as addmm's self gives the same gemm call
-          // on the same values, so the same bits.
-          fillRows(out, l.bias);
-          at::addmm_out(out, out, in, l.weight.t());
-        } else {
-          at::mm_out(out, in, l.weight.t());
-        }
-        break;
-      case Kind::Elu: at::elu_out(out, in, l.alpha, l.scale, 1.0); break;
-      case Kind::Relu: at::clamp_min_out(out, in, 0); break;
-      case Kind::BatchNorm: {
+  blasFor(size_, layers_[0].out, layers_[0].in);  // (with ownThreads(): one OpenBLAS thread from here on)
+  if (ownThreads() && rowsIndependent_ && size_ > 1) {
+    // Every layer maps each input row to its output row alone (no BatchNorm): the helper runs the whole
+    // forward on the second half of the batch. The views and the dropout noise first, in layer order.
+    for (size_t i = 0; i < layers_.size(); i++) beginLayer(i);
+    const int64_t half = size_ / 2;
+    helper_->post([this, half] {
+      torch::NoGradGuard noGradHere;  // thread-local
+      for (size_t i = 0; i < layers_.size(); i++) runRows(i, half, size_ - half);
+    });
+    for (size_t i = 0; i < layers_.size(); i++) {
+      runRows(i, 0, half);
+      if (profile_) forwardMs_[static_cast<int>(layers_[i].kind)] += msSince(mark);
+    }
+    helper_->wait();
+    if (profile_) waitForwardMs_ += msSince(mark);
+  } else {
+    for (size_t i = 0; i < layers_.size(); i++) {
+      Layer& l = layers_[i];
+      beginLayer(i);
+      if (l.kind == Kind::BatchNorm) {
         // BatchNormImplBase::forward: count the batch, then the momentum (or the cumulative average).
         double factor = l.momentum ? *l.momentum : 0.0;
         l.batchesTracked.add_(1);
         if (!l.momentum) factor = 1.0 / l.batchesTracked.item<double>();
-        auto result = at::native_batch_norm(in, l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
-        out = std::get<0>(result);
+        auto result =
+            at::native_batch_norm(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
+        acts_[i + 1] = std::get<0>(result);
         l.saveMean = std::get<1>(result);
         l.saveInvstd = std::get<2>(result);
-        break;
+      } else if (l.kind == Kind::Linear && ownThreads() && large(size_, l.out, l.in) && size_ > 1) {
+        // Rows [half, size) on the helper: each output row depends on its input row only.
+        const int64_t half = size_ / 2;
+        helper_->post([this, i, half] {
+          torch::NoGradGuard noGradHere;
+          runRows(i, half, size_ - half);
+        });
+        runRows(i, 0, half);
+        helper_->wait();
+      } else {
+        if (l.kind == Kind::Linear) blasFor(size_, l.out, l.in);
+        runRows(i, 0, size_);
       }
-      case Kind::Dropout:
-      case Kind::AlphaDropout:
-        if (l.p == 0) {
-          out = in;  // at::dropout with p = 0 returns its input
-          break;
-        }
-        // at::native _dropout_impl on the CPU, op for op (the same draws from the generator).
-        l.noise = at::empty_like(in);
-        l.noise.bernoulli_(1 - l.p);
-        if (l.kind == Kind::AlphaDropout) {
-          const double a = 1. / std::sqrt((kAlphaDropoutAlpha * kAlphaDropoutAlpha * l.p + 1) * (1 - l.p));
-          const torch::Tensor b = l.noise.add(-1).mul_(kAlphaDropoutAlpha * a).add_(kAlphaDropoutAlpha * a * l.p);
-          l.noise.mul_(a);
-          at::mul_out(out, in, l.noise);
-          out.add_(b);
-        } else {
-          l.noise.div_(1 - l.p);
-          at::mul_out(out, in, l.noise);
-        }
-        break;
+      if (profile_) forwardMs_[static_cast<int>(l.kind)] += msSince(mark);
     }
-    acts_[i + 1] = out;
-    if (profile_) forwardMs_[static_cast<int>(l.kind)] += msSince(mark);
   }
   logits_ = acts_.back();
   // cross_entropy = nll_loss(log_softmax(logits, 1)), mean over the batch.
@@ -262,7 +357,115 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   return value;
 }
 
-void FusedMlp::backward(const std::function<void(torch::Tensor&)>& onGradient) {
+void FusedMlp::update(torch::Tensor& param, const Updater& updater, bool gradientOnHelper, int64_t splitAt) {
+  const ParameterUpdate u = updater(param);
+  if (!u.apply) return;
+  const int64_t n = param.numel();
+  if (!helper_) {
+    u.apply(0, n);
+  } else if (splitAt > 0 && u.splittable) {
+    helper_->post([u, splitAt, n] { u.apply(splitAt, n); });
+    u.apply(0, splitAt);
+  } else if (gradientOnHelper || splitAt > 0 || n >= kPostUpdate) {
+    helper_->post([u, n] { u.apply(0, n); });
+  } else {
+    u.apply(0, n);
+  }
+}
+
+torch::Tensor FusedMlp::linearBackward(size_t k, const torch::Tensor& g, bool needInput, const Updater& updater) {
+  // addmm's backward: d input = g W, d weight = g^T input, d bias = sum_to(g, [out]).
+  Layer& l = layers_[k];
+  const torch::Tensor& in = acts_[k];
+  torch::Tensor gWeight = gradOf(l.weight);
+  torch::Tensor gBias = l.bias.defined() ? gradOf(l.bias) : torch::Tensor();
+  torch::Tensor gIn = needInput ? grads_[k].narrow(0, 0, size_) : torch::Tensor();
+  const torch::Tensor& weight = l.weight;
+  // The jobs below read g, `in` and the weight: the layers further down neither write those buffers nor
+  // this layer's weight (its update is queued after them), and backward() waits for the helper at its end.
+  const auto weightRows = [gWeight, g, in](int64_t from, int64_t rows) {
+    torch::NoGradGuard noGradHere;  // thread-local
+    torch::Tensor out = gWeight.narrow(0, from, rows);
+    at::mm_out(out, g.narrow(1, from, rows).t(), in);
+  };
+  const auto inputRows = [gIn, g, weight](int64_t from, int64_t rows) {
+    torch::NoGradGuard noGradHere;
+    torch::Tensor out = gIn.narrow(0, from, rows);
+    at::mm_out(out, g.narrow(0, from, rows), weight);
+  };
+  const auto sumBias = [gBias, g] {
+    torch::Tensor out = gBias;
+    if (out.defined()) at::sum_out(out, g, {0}, false);
+  };
+  blasFor(l.out, l.in, size_);
+  if (ownThreads() && large(l.out, l.in, size_)) {
+    // Blocks of kColumnBlock input columns, taken in turn by this thread and the helper (whichever is free:
+    // the helper may still be busy with the layers above). A block's weight-gradient columns, its
+    // input-gradient columns and its weights' update need no other block, so each runs as soon as its
+    // gemm is done, while the block is in cache.
+    const ParameterUpdate u = updater(l.weight);
+    const bool updateBlocks = u.apply && u.splittable;
+    const int64_t width = l.in, outputs = l.out;
+    const int64_t blocks = (width + kColumnBlock - 1) / kColumnBlock;
+    auto taken = std::make_shared<std::atomic<int64_t>>(0);
+    auto finished = std::make_shared<std::atomic<int64_t>>(0);
+    const torch::Tensor gInput = gIn;
+    const auto work = [=] {
+      torch::NoGradGuard noGradHere;  // thread-local
+      for (int64_t b; (b = taken->fetch_add(1)) < blocks;) {
+        // (counted as finished when it fails too, so that the wait below ends; the error surfaces there
+        // or from the helper's wait)
+        const Finish finish{*finished};
+        const int64_t from = b * kColumnBlock, columns = std::min(kColumnBlock, width - from);
+        torch::Tensor gW = gWeight.narrow(1, from, columns);
+        at::mm_out(gW, g.t(), in.narrow(1, from, columns));
+        if (gInput.defined()) {
+          torch::Tensor gX = gInput.narrow(1, from, columns);
+          at::mm_out(gX, g, weight.narrow(1, from, columns));
+        }
+        if (updateBlocks) {
+          for (int64_t r = 0; r < outputs; r++) u.apply(r * width + from, r * width + from + columns);
+        }
+      }
+    };
+    helper_->post(work);
+    sumBias();
+    work();
+    // The input gradient is whole once every block is (not waiting for the helper's other jobs).
+    for (int spins = 0; finished->load(std::memory_order_acquire) < blocks; spins++) {
+      if (spins < 100000) {
+        TORCHNODE_CPU_RELAX();
+      } else {
+        std::this_thread::yield();  // (a helper that lost its core)
+      }
+    }
+    if (u.apply && !u.splittable) helper_->post([u, n = l.weight.numel()] { u.apply(0, n); });
+    if (l.bias.defined()) update(l.bias, updater, false);
+  } else if (ownThreads()) {
+    // This thread goes on down with the input gradient; the weight gradient (off the critical path) and
+    // the updates, queued after it, run on the helper.
+    helper_->post([weightRows, sumBias, rows = l.out] {
+      weightRows(0, rows);
+      sumBias();
+    });
+    if (needInput) inputRows(0, size_);
+    update(l.weight, updater, true);
+    if (l.bias.defined()) update(l.bias, updater, true);
+  } else {
+    weightRows(0, l.out);
+    sumBias();
+    if (needInput) {
+      blasFor(size_, l.in, l.out);
+      inputRows(0, size_);
+    }
+    const int64_t n = l.weight.numel();
+    update(l.weight, updater, false, n >= kSplitUpdate ? n / 2 : 0);
+    if (l.bias.defined()) update(l.bias, updater, false);
+  }
+  return needInput ? gIn : g;
+}
+
+void FusedMlp::backward(const Updater& updater) {
   torch::NoGradGuard noGrad;
   auto mark = Clock::now();
   const auto gLogSoftmax = at::nll_loss_backward(one_, logSoftmax_, y_, {}, at::Reduction::Mean, -100, totalWeight_);
@@ -275,31 +478,23 @@ void FusedMlp::backward(const std::function<void(torch::Tensor&)>& onGradient) {
       break;
     }
   }
-  const auto gradOf = [](const torch::Tensor& p) -> torch::Tensor& {
-    torch::Tensor& grad = p.mutable_grad();
-    if (!grad.defined()) grad = torch::zeros_like(p);
-    return grad;
-  };
+  const Updater none = [](torch::Tensor&) { return ParameterUpdate{}; };
+  const Updater& updateWith = updater ? updater : none;
   for (size_t k = layers_.size(); k-- > firstWithParams;) {
     Layer& l = layers_[k];
     const bool needInput = k > firstWithParams;
     const torch::Tensor& in = acts_[k];
     switch (l.kind) {
-      case Kind::Linear: {
-        // addmm's backward: d input = g W, d weight = g^T input, d bias = sum_to(g, [out]).
-        blasFor(l.out, l.in, size_);
-        at::mm_out(gradOf(l.weight), g.t(), in);
-        if (l.bias.defined()) at::sum_out(gradOf(l.bias), g, {0}, false);
-        if (needInput) {
-          torch::Tensor gIn = grads_[k].narrow(0, 0, size_);
-          blasFor(size_, l.in, l.out);
-          at::mm_out(gIn, g, l.weight);
-          g = gIn;
-        }
-        break;
-      }
+      case Kind::Linear: g = linearBackward(k, g, needInput, updateWith); break;
       case Kind::Elu:
-        if (needInput) at::elu_backward_out(g, g, l.alpha, l.scale, 1.0, /*is_result=*/false, in);
+        // From the output (y + alpha scale where y <= 0: no exp), as autograd does for an in-place ELU;
+        // from the input, as for ELU(), when exact (the two differ in the last bit).
+        if (!needInput) break;
+        if (exact_ || l.alpha < 0) {
+          at::elu_backward_out(g, g, l.alpha, l.scale, 1.0, /*is_result=*/false, in);
+        } else {
+          at::elu_backward_out(g, g, l.alpha, l.scale, 1.0, /*is_result=*/true, acts_[k + 1]);
+        }
         break;
       case Kind::Relu:
         if (needInput) at::threshold_backward_out(g, g, acts_[k + 1], 0);
@@ -310,6 +505,8 @@ void FusedMlp::backward(const std::function<void(torch::Tensor&)>& onGradient) {
         gradOf(l.weight).copy_(std::get<1>(result));
         gradOf(l.bias).copy_(std::get<2>(result));
         if (needInput) g = std::get<0>(result);
+        update(l.weight, updateWith, false);
+        update(l.bias, updateWith, false);
         break;
       }
       case Kind::Dropout:
@@ -317,18 +514,11 @@ void FusedMlp::backward(const std::function<void(torch::Tensor&)>& onGradient) {
         if (needInput && l.p > 0) g.mul_(l.noise);
         break;
     }
-    if (onGradient) {
-      for (torch::Tensor* p : {&l.weight, &l.bias}) {
-        if (p->defined()) onGradient(*p);
-      }
-    }
     if (profile_) backwardMs_[static_cast<int>(l.kind)] += msSince(mark);
   }
-  // Between steps (the optimizer, the validation pass, JS) OpenBLAS has its own thread count back.
-  if (blasMax_ > 0 && blasNow_ != blasMax_) {
-    openBlas().set(blasMax_);
-    blasNow_ = blasMax_;
-  }
+  if (helper_) helper_->wait();
+  if (profile_) waitBackwardMs_ += msSince(mark);
+  restoreBlas();
 }
 
 }  // namespace torchnode

@@ -3,8 +3,11 @@
 // buffers allocated once, and the gradients are written straight into each parameter's .grad, so any
 // optimizer works unchanged. Every op is the one autograd would run for the same module (addmm, elu,
 // native_batch_norm, the dropout noise, log_softmax + nll_loss, and their backward formulas), in the same
-// order, so both paths consume the generator identically and give the same numbers (bit for bit when the
-// gemms run on the same number of OpenBLAS threads: see blasFor in fused_mlp.cc).
+// order, so both paths consume the generator identically and compute the same function: bit for bit under
+// TORCHNODE_FUSED_EXACT=1; by default within rounding, as the step then splits its work over two threads
+// (the forward by batch rows, a large layer's backward by column blocks, the small layers' weight
+// gradients and updates beside the input-gradient chain), runs OpenBLAS on one thread, and takes the ELU
+// backward from the output (as autograd does for an in-place ELU).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -15,24 +18,43 @@
 #include <string>
 #include <vector>
 
+#include "background_thread.h"
+
 namespace torchnode {
+
+// An optimizer's update of one parameter, prepared (its state advanced): apply(begin, end) writes the
+// elements [begin, end). When `splittable`, disjoint ranges may run at once on two threads; otherwise one
+// call writes the whole parameter, whatever the range.
+struct ParameterUpdate {
+  std::function<void(int64_t begin, int64_t end)> apply;
+  bool splittable = false;
+};
+// Prepares a parameter's update (called on the thread that runs the backward, one parameter at a time, once
+// its .grad tensor exists; the gradient's values may still be in the making: apply() runs only after
+// they are written); an empty apply: nothing to update.
+using Updater = std::function<ParameterUpdate(torch::Tensor& param)>;
 
 class FusedMlp {
  public:
   // nullptr (and *why) when the module is not one the fused step handles; the caller uses autograd then.
+  // `helper` (optional, must outlive the step): the second thread of the step (half of the forward, the
+  // small layers' weight gradients and the parameter updates, blocks of the large layers' backward).
   static std::unique_ptr<FusedMlp> build(torch::nn::Module& root, bool isSequential, int64_t features,
-                                         int64_t batchSize, std::string* why);
+                                         int64_t batchSize, BackgroundThread* helper, std::string* why);
 
   // Forward in training mode and the mean cross-entropy. Returns the loss; logits() holds [size, classes].
   double forward(const torch::Tensor& x, const torch::Tensor& y);
   const torch::Tensor& logits() const { return logits_; }
-  // OpenBLAS threads used for the large gemms and the small ones (0: not OpenBLAS, or not split).
-  int blasLarge() const { return blasMax_; }
+  // OpenBLAS threads per large gemm and per small one (0: not OpenBLAS, or its own count throughout), and
+  // how many threads of the step's own a large gemm is split over (1: none).
+  int blasLarge() const { return ownThreads() ? 1 : blasMax_; }
   int blasSmall() const { return blasMax_ > 0 ? 1 : 0; }
-  // Backward of the last forward: every parameter's .grad is overwritten with its gradient. onGradient, when
-  // given, gets each parameter as soon as its gradient is final and the backward no longer reads it (an
-  // optimizer can update it there, while its gradient is still in cache).
-  void backward(const std::function<void(torch::Tensor&)>& onGradient = nullptr);
+  int largeGemmSplit() const { return ownThreads() ? 2 : 1; }
+  // Backward of the last forward: every parameter's .grad is overwritten with its gradient. `updater`, when
+  // given, is called with each parameter as soon as its gradient is final and the backward no longer reads
+  // the parameter, and its update runs there (while the gradient is still in cache; on the helper, or split
+  // with it, when there is one). Returns once every gradient and update is written.
+  void backward(const Updater& updater = nullptr);
 
   enum class Kind { Linear, Elu, Relu, BatchNorm, Dropout, AlphaDropout };
   struct Layer {
@@ -47,6 +69,7 @@ class FusedMlp {
     c10::optional<double> momentum;
     torch::Tensor output;                       // [batchSize, out] buffer (Linear, activations, dropout)
     torch::Tensor saveMean, saveInvstd, noise;  // per step
+    torch::Tensor shift;                        // AlphaDropout: what is added after the noise, per step
   };
 
  private:
@@ -55,13 +78,34 @@ class FusedMlp {
   std::vector<torch::Tensor> grads_;  // grads_[i]: buffer for d loss / d acts_[i] (i >= 1)
   torch::Tensor y_, logSoftmax_, totalWeight_, logits_, one_;
   int64_t size_ = 0;
-  // OpenBLAS threads per gemm: its own count for the large gemms, one for the small ones (see blasFor).
+  BackgroundThread* helper_ = nullptr;
+  // TORCHNODE_FUSED_EXACT=1: autograd's kernels throughout (each gemm on OpenBLAS' own thread count, none
+  // on the helper; the ELU backward from the input), so that the two engines agree bit for bit.
+  bool exact_ = false;
+  // The large gemms split over this thread and the helper, each half on one OpenBLAS thread.
+  bool ownThreads() const { return helper_ != nullptr && !exact_; }
+  // OpenBLAS threads per gemm: one, or its own count for a large gemm the step does not split (blasFor).
   void blasFor(int64_t m, int64_t n, int64_t k);
+  void restoreBlas();
   int blasMax_ = 0, blasNow_ = 0;
-  int64_t largeGemm_;  // m n k from which a gemm gets all of OpenBLAS' threads
+  int64_t largeGemm_;  // m n k from which a gemm is large
+  bool large(int64_t m, int64_t n, int64_t k) const { return m * n * k >= largeGemm_; }
+
+  // No layer mixes the rows of a batch (no BatchNorm): the forward can run each half on its own thread.
+  bool rowsIndependent_ = true;
+  // Sets acts_[i + 1] to layer i's output for this batch and, for dropout, draws its noise.
+  void beginLayer(size_t i);
+  // Layer i (not BatchNorm) on the rows [from, from + rows) of the batch, after beginLayer(i).
+  void runRows(size_t i, int64_t from, int64_t rows);
+  void linearForward(const Layer& l, const torch::Tensor& in, const torch::Tensor& out);
+  // d weight, d bias and (needInput) d input of Linear layer k; returns the gradient for the layer below.
+  torch::Tensor linearBackward(size_t k, const torch::Tensor& g, bool needInput, const Updater& updater);
+  // Runs `param`'s update where its gradient is (gradientOnHelper: written by a job on the helper, so the
+  // update goes after it there), or split at element splitAt (> 0: [splitAt, end) on the helper).
+  void update(torch::Tensor& param, const Updater& updater, bool gradientOnHelper, int64_t splitAt = 0);
   // TORCHNODE_PROFILE: milliseconds per layer kind (forward, backward), printed when the step is destroyed.
   bool profile_ = false;
-  double forwardMs_[6] = {}, backwardMs_[6] = {}, lossMs_ = 0;
+  double forwardMs_[6] = {}, backwardMs_[6] = {}, lossMs_ = 0, waitForwardMs_ = 0, waitBackwardMs_ = 0;
   int64_t steps_ = 0;
 
  public:

@@ -117,6 +117,7 @@ struct History {
   std::string engineReason;  // why not fused, when autograd
   int intraOpThreads = 0, blasThreads = 0;
   int blasLarge = 0, blasSmall = 0;  // the fused step's OpenBLAS threads for large / small gemms
+  int largeGemmSplit = 0;            // threads of the fused step's own a large gemm is split over
 };
 
 struct EpochReply {
@@ -179,6 +180,7 @@ Napi::Object historyToJs(Napi::Env env, const History& h) {
     threads.Set("blasLargeGemm", h.blasLarge);
     threads.Set("blasSmallGemm", h.blasSmall);
   }
+  if (h.largeGemmSplit > 1) threads.Set("largeGemmSplit", h.largeGemmSplit);
   o.Set("threads", threads);
   if (!h.batchLosses.empty()) {
     o.Set("batchLosses", doubles(env, h.batchLosses));
@@ -186,11 +188,6 @@ Napi::Object historyToJs(Napi::Env env, const History& h) {
   }
   return o;
 }
-
-// Parameters below kPostUpdate elements (biases) are updated in place; below kSplitUpdate (a 100 x 100
-// layer) on the helper thread; above, half on each thread.
-constexpr int64_t kPostUpdate = 4096;
-constexpr int64_t kSplitUpdate = 65536;
 
 void setLr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
@@ -455,7 +452,8 @@ class FitWorker : public Napi::AsyncWorker {
         why = "the optimizer holds parameters that are not the model's";
       } else {
         const int64_t features = x.numel() / n;
-        fused = FusedMlp::build(model, module_.kind() == "sequential", features, bs, &why);
+        fused =
+            FusedMlp::build(model, module_.kind() == "sequential", features, bs, useHelper ? &helper : nullptr, &why);
       }
       if (!fused && config_.engine == "fused") throw UsageError("fit: engine 'fused' cannot run this model: " + why);
       history_.engineReason = why;
@@ -464,27 +462,18 @@ class FitWorker : public Napi::AsyncWorker {
     if (fused) {
       history_.blasLarge = fused->blasLarge();
       history_.blasSmall = fused->blasSmall();
+      history_.largeGemmSplit = fused->largeGemmSplit();
     }
-    // NAdam under the fused step updates each layer during backward, as soon as its gradient is final:
-    // the hidden layers on the helper thread while this one goes on down, the input layer (most of the
-    // parameters, and the last gradient) on both. The same numbers as a step() after backward: every
-    // element's update is independent of the others.
+    // NAdam under the fused step updates each layer during backward, as soon as its gradient is final (on
+    // the helper thread, or split with it: see FusedMlp::update). The same numbers as a step() after
+    // backward: every element's update is independent of the others.
     auto* nadam = fused ? dynamic_cast<NAdam*>(&optimizer_) : nullptr;
     std::unordered_map<const c10::TensorImpl*, const NAdamOptions*> nadamGroupOf;
-    const std::function<void(torch::Tensor&)> updateDuringBackward = [&](torch::Tensor& param) {
+    const Updater updateDuringBackward = [&](torch::Tensor& param) -> ParameterUpdate {
       const auto found = nadamGroupOf.find(param.unsafeGetTensorImpl());
-      if (found == nadamGroupOf.end()) return;
+      if (found == nadamGroupOf.end()) return {};
       auto update = std::make_shared<NAdamUpdate>(nadam->prepare(param, *found->second));
-      const int64_t size = param.numel();
-      if (!useHelper || !update->fused || size < kPostUpdate) {
-        NAdam::apply(*update, 0, size);
-      } else if (size < kSplitUpdate) {
-        helper.post([update, size] { NAdam::apply(*update, 0, size); });
-      } else {
-        const int64_t half = size / 2;
-        helper.post([update, half, size] { NAdam::apply(*update, half, size); });
-        NAdam::apply(*update, 0, half);
-      }
+      return {[update](int64_t begin, int64_t end) { NAdam::apply(*update, begin, end); }, update->fused};
     };
     Profile profile;
 
@@ -546,8 +535,7 @@ class FitWorker : public Napi::AsyncWorker {
         }
         const int64_t right = countCorrect(logits, yb);
         if (nadam) {
-          fused->backward(updateDuringBackward);
-          helper.wait();  // every parameter updated before the next forward (and before JS sees them)
+          fused->backward(updateDuringBackward);  // (returns with every parameter updated)
         } else if (fused) {
           fused->backward();
         } else {

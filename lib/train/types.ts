@@ -54,8 +54,12 @@ export interface History {
   engine: 'fused' | 'autograd';
   /** Why the fused step was not used, when it was not. */
   engineReason?: string;
-  /** The threading fit ran with: libtorch intra-op threads, and OpenBLAS' own threads when OpenBLAS is the BLAS. */
-  threads: { intraOp: number; blas?: number };
+  /**
+   * The threading fit ran with: libtorch intra-op threads, and OpenBLAS' own threads when OpenBLAS is the BLAS.
+   * Under the fused step also: OpenBLAS threads per large gemm (the input layer) and per small one, and how many
+   * threads of the step's own a large gemm is split over (2: the training thread and its helper).
+   */
+  threads: { intraOp: number; blas?: number; blasLargeGemm?: number; blasSmallGemm?: number; largeGemmSplit?: number };
   /** With recordBatches: the loss and learning rate of every batch (the LR range test reads them). */
   batchLosses?: Float64Array;
   batchLrs?: Float64Array;
@@ -169,10 +173,10 @@ export interface FitOptions {
   threads?: number;
   /**
    * 'auto' (default): the fused step when the model allows it, else autograd; 'fused': the fused step or an
-   * Error; 'autograd': always autograd. Both give the same numbers (see History.engine): bit for bit with
-   * TORCHNODE_BLAS_SPLIT=0, within ~1e-7 by default (the fused step runs mid-sized gemms on one OpenBLAS
-   * thread, which OpenBLAS computes with other kernels). The environment variable TORCHNODE_ENGINE sets
-   * the default.
+   * Error; 'autograd': always autograd. Both compute the same function: bit for bit with
+   * TORCHNODE_FUSED_EXACT=1, within a few ulps per step by default (the fused step splits its gemms over two
+   * threads and other OpenBLAS thread counts, and takes the ELU backward from the output, as autograd does
+   * for an in-place ELU). The environment variable TORCHNODE_ENGINE sets the default.
    */
   engine?: 'auto' | 'fused' | 'autograd';
 }
