@@ -15,6 +15,8 @@
 #include <cstring>
 #include <thread>
 
+#include "batch_norm_rows.h"
+
 namespace torchnode {
 
 namespace {
@@ -176,6 +178,7 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
     }
     layer.out = width;
     const bool hasBuffer = layer.kind == Kind::Linear || layer.kind == Kind::Elu || layer.kind == Kind::Relu ||
+                           layer.kind == Kind::BatchNorm ||
                            ((layer.kind == Kind::Dropout || layer.kind == Kind::AlphaDropout) && layer.p > 0);
     if (hasBuffer) layer.output = torch::empty({batchSize, width}, torch::kFloat32);
     fused->layers_.push_back(std::move(layer));
@@ -325,11 +328,17 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
         double factor = l.momentum ? *l.momentum : 0.0;
         l.batchesTracked.add_(1);
         if (!l.momentum) factor = 1.0 / l.batchesTracked.item<double>();
-        auto result =
-            at::native_batch_norm(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
-        acts_[i + 1] = std::get<0>(result);
-        l.saveMean = std::get<1>(result);
-        l.saveInvstd = std::get<2>(result);
+        if (rowKernels(acts_[i])) {
+          acts_[i + 1] = l.output.narrow(0, 0, size_);
+          batchNormRowsForward(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, factor, l.eps, acts_[i + 1],
+                               l.saveMean, l.saveInvstd);
+        } else {
+          auto result =
+              at::native_batch_norm(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
+          acts_[i + 1] = std::get<0>(result);
+          l.saveMean = std::get<1>(result);
+          l.saveInvstd = std::get<2>(result);
+        }
       } else if (l.kind == Kind::Linear && ownThreads() && large(size_, l.out, l.in) && size_ > 1) {
         // Rows [half, size) on the helper: each output row depends on its input row only.
         const int64_t half = size_ / 2;
@@ -500,11 +509,17 @@ void FusedMlp::backward(const Updater& updater) {
         if (needInput) at::threshold_backward_out(g, g, acts_[k + 1], 0);
         break;
       case Kind::BatchNorm: {
-        auto result = at::native_batch_norm_backward(g, in, l.weight, l.runningMean, l.runningVar, l.saveMean,
-                                                     l.saveInvstd, true, l.eps, {needInput, true, true});
-        gradOf(l.weight).copy_(std::get<1>(result));
-        gradOf(l.bias).copy_(std::get<2>(result));
-        if (needInput) g = std::get<0>(result);
+        if (rowKernels(in) && g.is_contiguous()) {
+          const torch::Tensor gIn = needInput ? grads_[k].narrow(0, 0, size_) : torch::Tensor();
+          batchNormRowsBackward(g, in, l.weight, l.saveMean, l.saveInvstd, gIn, gradOf(l.weight), gradOf(l.bias));
+          if (needInput) g = gIn;
+        } else {
+          auto result = at::native_batch_norm_backward(g, in, l.weight, l.runningMean, l.runningVar, l.saveMean,
+                                                       l.saveInvstd, true, l.eps, {needInput, true, true});
+          gradOf(l.weight).copy_(std::get<1>(result));
+          gradOf(l.bias).copy_(std::get<2>(result));
+          if (needInput) g = std::get<0>(result);
+        }
         update(l.weight, updateWith, false);
         update(l.bias, updateWith, false);
         break;

@@ -67,7 +67,7 @@ class FusedMlp {
     double eps = 0;               // BatchNorm
     torch::Tensor runningMean, runningVar, batchesTracked;
     c10::optional<double> momentum;
-    torch::Tensor output;                       // [batchSize, out] buffer (Linear, activations, dropout)
+    torch::Tensor output;                       // [batchSize, out] buffer (Linear, BatchNorm, activations, dropout)
     torch::Tensor saveMean, saveInvstd, noise;  // per step
     torch::Tensor shift;                        // AlphaDropout: what is added after the noise, per step
   };
@@ -91,6 +91,10 @@ class FusedMlp {
   int64_t largeGemm_;  // m n k from which a gemm is large
   bool large(int64_t m, int64_t n, int64_t k) const { return m * n * k >= largeGemm_; }
 
+  // BatchNorm on batch_norm_rows.h's kernels (not exact; a [rows >= 2, channels] float batch).
+  bool rowKernels(const torch::Tensor& x) const {
+    return !exact_ && x.dim() == 2 && x.size(0) > 1 && x.is_contiguous();
+  }
   // No layer mixes the rows of a batch (no BatchNorm): the forward can run each half on its own thread.
   bool rowsIndependent_ = true;
   // Sets acts_[i + 1] to layer i's output for this batch and, for dropout, draws its noise.
