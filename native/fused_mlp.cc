@@ -59,6 +59,9 @@ const OpenBlas& openBlas() {
 
 // m n k from which a gemm is split over two threads (or gets all of OpenBLAS' threads).
 constexpr int64_t kLargeGemm = 4'000'000;
+// Multiply-adds from which a run of row-wise layers is split over the two threads (below, the hand-off
+// costs more than the half it saves).
+constexpr int64_t kSplitRun = 200'000;
 
 // Parameters below kPostUpdate elements (biases) are updated where their gradient was computed; from
 // kSplitUpdate (above a 100 x 100 layer), half on each thread.
@@ -184,9 +187,6 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
     fused->layers_.push_back(std::move(layer));
   }
   if (fused->layers_.empty()) return fail("the model has no layers");
-  for (const Layer& layer : fused->layers_) {
-    if (layer.kind == Kind::BatchNorm) fused->rowsIndependent_ = false;
-  }
   const size_t n = fused->layers_.size();
   fused->acts_.resize(n + 1);
   fused->grads_.resize(n + 1);
@@ -297,6 +297,24 @@ void FusedMlp::runRows(size_t i, int64_t from, int64_t rows) {
   }
 }
 
+void FusedMlp::batchNormForward(size_t i) {
+  Layer& l = layers_[i];
+  // BatchNormImplBase::forward: count the batch, then the momentum (or the cumulative average).
+  double factor = l.momentum ? *l.momentum : 0.0;
+  l.batchesTracked.add_(1);
+  if (!l.momentum) factor = 1.0 / l.batchesTracked.item<double>();
+  if (rowKernels(acts_[i])) {
+    acts_[i + 1] = l.output.narrow(0, 0, size_);
+    batchNormRowsForward(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, factor, l.eps, acts_[i + 1],
+                         l.saveMean, l.saveInvstd);
+  } else {
+    auto result = at::native_batch_norm(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
+    acts_[i + 1] = std::get<0>(result);
+    l.saveMean = std::get<1>(result);
+    l.saveInvstd = std::get<2>(result);
+  }
+}
+
 double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   torch::NoGradGuard noGrad;
   size_ = x.size(0);
@@ -304,56 +322,40 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   auto mark = Clock::now();
   if (profile_) steps_++;
   blasFor(size_, layers_[0].out, layers_[0].in);  // (with ownThreads(): one OpenBLAS thread from here on)
-  if (ownThreads() && rowsIndependent_ && size_ > 1) {
-    // Every layer maps each input row to its output row alone (no BatchNorm): the helper runs the whole
-    // forward on the second half of the batch. The views and the dropout noise first, in layer order.
-    for (size_t i = 0; i < layers_.size(); i++) beginLayer(i);
-    const int64_t half = size_ / 2;
-    helper_->post([this, half] {
-      torch::NoGradGuard noGradHere;  // thread-local
-      for (size_t i = 0; i < layers_.size(); i++) runRows(i, half, size_ - half);
-    });
-    for (size_t i = 0; i < layers_.size(); i++) {
-      runRows(i, 0, half);
-      if (profile_) forwardMs_[static_cast<int>(layers_[i].kind)] += msSince(mark);
+  // Runs of layers between BatchNorms map each input row to its output row alone: with the helper, each
+  // half of the batch goes through a run on its own thread (the views and the dropout noise first, in
+  // layer order); a BatchNorm, which mixes the rows, runs whole in between.
+  const int64_t half = size_ / 2;
+  for (size_t i = 0; i < layers_.size();) {
+    if (layers_[i].kind == Kind::BatchNorm) {
+      batchNormForward(i);
+      if (profile_) forwardMs_[static_cast<int>(Kind::BatchNorm)] += msSince(mark);
+      i++;
+      continue;
     }
-    helper_->wait();
-    if (profile_) waitForwardMs_ += msSince(mark);
-  } else {
-    for (size_t i = 0; i < layers_.size(); i++) {
-      Layer& l = layers_[i];
-      beginLayer(i);
-      if (l.kind == Kind::BatchNorm) {
-        // BatchNormImplBase::forward: count the batch, then the momentum (or the cumulative average).
-        double factor = l.momentum ? *l.momentum : 0.0;
-        l.batchesTracked.add_(1);
-        if (!l.momentum) factor = 1.0 / l.batchesTracked.item<double>();
-        if (rowKernels(acts_[i])) {
-          acts_[i + 1] = l.output.narrow(0, 0, size_);
-          batchNormRowsForward(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, factor, l.eps, acts_[i + 1],
-                               l.saveMean, l.saveInvstd);
-        } else {
-          auto result =
-              at::native_batch_norm(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
-          acts_[i + 1] = std::get<0>(result);
-          l.saveMean = std::get<1>(result);
-          l.saveInvstd = std::get<2>(result);
-        }
-      } else if (l.kind == Kind::Linear && ownThreads() && large(size_, l.out, l.in) && size_ > 1) {
-        // Rows [half, size) on the helper: each output row depends on its input row only.
-        const int64_t half = size_ / 2;
-        helper_->post([this, i, half] {
-          torch::NoGradGuard noGradHere;
-          runRows(i, half, size_ - half);
-        });
-        runRows(i, 0, half);
-        helper_->wait();
-      } else {
-        if (l.kind == Kind::Linear) blasFor(size_, l.out, l.in);
-        runRows(i, 0, size_);
-      }
-      if (profile_) forwardMs_[static_cast<int>(l.kind)] += msSince(mark);
+    size_t end = i;
+    int64_t work = 0;  // multiply-adds of the run's Linears
+    for (; end < layers_.size() && layers_[end].kind != Kind::BatchNorm; end++) {
+      beginLayer(end);
+      if (layers_[end].kind == Kind::Linear) work += size_ * layers_[end].in * layers_[end].out;
     }
+    const bool split = ownThreads() && size_ > 1 && work >= kSplitRun;
+    if (split) {
+      helper_->post([this, i, end, half] {
+        torch::NoGradGuard noGradHere;  // thread-local
+        for (size_t k = i; k < end; k++) runRows(k, half, size_ - half);
+      });
+    }
+    for (size_t k = i; k < end; k++) {
+      if (!split && layers_[k].kind == Kind::Linear) blasFor(size_, layers_[k].out, layers_[k].in);
+      runRows(k, 0, split ? half : size_);
+      if (profile_) forwardMs_[static_cast<int>(layers_[k].kind)] += msSince(mark);
+    }
+    if (split) {
+      helper_->wait();
+      if (profile_) waitForwardMs_ += msSince(mark);
+    }
+    i = end;
   }
   logits_ = acts_.back();
   // cross_entropy = nll_loss(log_softmax(logits, 1)), mean over the batch.

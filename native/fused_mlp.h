@@ -5,7 +5,7 @@
 // native_batch_norm, the dropout noise, log_softmax + nll_loss, and their backward formulas), in the same
 // order, so both paths consume the generator identically and compute the same function: bit for bit under
 // TORCHNODE_FUSED_EXACT=1; by default within rounding, as the step then splits its work over two threads
-// (the forward by batch rows, a large layer's backward by column blocks, the small layers' weight
+// (the forward by batch halves between BatchNorms, a large layer's backward by column blocks, the small layers' weight
 // gradients and updates beside the input-gradient chain), runs OpenBLAS on one thread, and takes the ELU
 // backward from the output (as autograd does for an in-place ELU).
 #pragma once
@@ -95,12 +95,11 @@ class FusedMlp {
   bool rowKernels(const torch::Tensor& x) const {
     return !exact_ && x.dim() == 2 && x.size(0) > 1 && x.is_contiguous();
   }
-  // No layer mixes the rows of a batch (no BatchNorm): the forward can run each half on its own thread.
-  bool rowsIndependent_ = true;
   // Sets acts_[i + 1] to layer i's output for this batch and, for dropout, draws its noise.
   void beginLayer(size_t i);
   // Layer i (not BatchNorm) on the rows [from, from + rows) of the batch, after beginLayer(i).
   void runRows(size_t i, int64_t from, int64_t rows);
+  void batchNormForward(size_t i);
   void linearForward(const Layer& l, const torch::Tensor& in, const torch::Tensor& out);
   // d weight, d bias and (needInput) d input of Linear layer k; returns the gradient for the layer below.
   torch::Tensor linearBackward(size_t k, const torch::Tensor& g, bool needInput, const Updater& updater);

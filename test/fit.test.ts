@@ -179,10 +179,10 @@ test.serial(
 );
 
 test.serial(
-  'the fused step split over two threads (rows, column blocks, layers on the helper): repeatable, and close to autograd',
+  'the fused step split over two threads (rows, column blocks, layers on the helper): repeatable, close to autograd',
   async (t) => {
-    // By default the fused step splits the forward by batch rows (no BatchNorm) or the large gemms only
-    // (BatchNorm), runs the small layers' weight gradients and updates on the helper, and shares a large
+    // By default the fused step runs each half of the batch through the layers between BatchNorms on its
+    // own thread, the small layers' weight gradients and updates on the helper, and shares a large
     // layer's backward in column blocks; the ELU backward reads the output. 1000 inputs at batch 48 make the
     // input layer large (48 x 96 x 1000 multiply-adds): its backward has two 512-column blocks, a partial one
     // included, and (bn: BatchNorm first) an input gradient.
