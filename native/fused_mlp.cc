@@ -223,6 +223,14 @@ void FusedMlp::restoreBlas() {
 }
 
 FusedMlp::~FusedMlp() {
+  // A step that failed on this thread may have left a job on the helper that reads this object's buffers.
+  if (helper_) {
+    try {
+      helper_->wait();
+    } catch (...) {
+      // (its error was the step's, already reported)
+    }
+  }
   restoreBlas();
   if (!profile_ || steps_ == 0) return;
   static const char* names[] = {"linear", "elu", "relu", "batchnorm", "dropout", "alpha_dropout"};
