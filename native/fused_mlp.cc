@@ -264,7 +264,7 @@ void FusedMlp::beginLayer(size_t i) {
   Layer& l = layers_[i];
   const torch::Tensor& in = acts_[i];
   switch (l.kind) {
-    case Kind::BatchNorm: return;  // its output is a new tensor
+    case Kind::BatchNorm: return;  // (batchNormForward sets its output)
     case Kind::Dropout:
     case Kind::AlphaDropout:
       if (l.p == 0) {
