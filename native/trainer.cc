@@ -256,7 +256,7 @@ int64_t countCorrect(const torch::Tensor& logits, const torch::Tensor& y) {
 // memory in its arenas (the training thread's, the helper's), and raises its trim threshold after the
 // first large free (the validation pass's 12 MB batches), so those keep tens of MB they no longer use: RSS
 // over 20 epochs rose by 0-94 MB from run to run, in steps of 12-35 MB, and not at all with a single arena
-// (MALLOC_ARENA_MAX=1); with this, by at most 12 MB in six runs, at about 100 MB less RSS (bench/fit.ts'
+// (MALLOC_ARENA_MAX=1); with this, by at most 12 MB in eight runs, at about 100 MB less RSS (bench/fit.ts'
 // RSS run: the bn network on the real uint8 split, batch 32).
 void releaseFreeMemory() {
 #if defined(__GLIBC__)
@@ -451,8 +451,9 @@ class FitWorker : public Napi::AsyncWorker {
     const bool keepBest = early.enabled && early.restoreBestWeights;
     const auto longOptions = torch::TensorOptions().dtype(torch::kInt64).device(device);
 
-    // The second core's work during a step (the next batch's cut, parameter updates): before the cutter,
-    // so that it outlives the buffers its jobs write. TORCHNODE_PREFETCH=0: all of it on this thread.
+    // The second core's work during a step (half of the fused step, the next batch's cut): before the
+    // cutter and the fused step, so that it outlives the buffers its jobs write. TORCHNODE_PREFETCH=0: all
+    // of it on this thread.
     const char* prefetchEnv = std::getenv("TORCHNODE_PREFETCH");
     const bool useHelper = !(prefetchEnv && std::string(prefetchEnv) == "0");
     BackgroundThread helper(config_.flushDenormals);

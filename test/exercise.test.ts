@@ -9,6 +9,7 @@ import { VARIANTS, buildModel, variantConfig } from '../lib/exercise/variants';
 import {
   collapsed,
   rangeCurve,
+  retryLr,
   smooth,
   suggestLr,
   sweepCandidates,
@@ -91,6 +92,23 @@ test('sweepWinner: the lowest val_loss, or the largest rate within the tolerance
   t.is(sweepWinner(scores, 0.05)?.lr, 1e-3);
   t.is(sweepWinner(scores, 1)?.lr, 1e-3, 'a diverged candidate never wins');
   t.is(sweepWinner([{ lr: 1, bestValLoss: Infinity }]), undefined);
+});
+
+test('retryLr: after a rate fell to chance, the sweep winner among the smaller rates; none when none is left', (t) => {
+  // The elu sweep of the real run at 38273b4 (best 3-epoch val_loss per rate); 1.8e-3 won and collapsed.
+  const scores = [
+    { lr: 2.2e-5, bestValLoss: 2.0212 },
+    { lr: 6.6e-5, bestValLoss: 1.8824 },
+    { lr: 2e-4, bestValLoss: 1.9229 },
+    { lr: 6e-4, bestValLoss: 1.9491 },
+    { lr: 1.8e-3, bestValLoss: 1.837 },
+  ];
+  t.is(sweepWinner(scores)?.lr, 1.8e-3);
+  t.is(retryLr(scores, [1.8e-3])?.lr, 6.6e-5);
+  t.is(retryLr(scores, [1.8e-3], 0.03)?.lr, 2e-4, 'the tolerance applies among the rest, as in the sweep');
+  t.is(retryLr(scores, [6.6e-5, 1.8e-3])?.lr, 2.2e-5, 'below the smallest failed rate');
+  t.is(retryLr(scores, [2.2e-5]), undefined);
+  t.is(retryLr([{ lr: 1e-4, bestValLoss: Infinity }], [1e-3]), undefined, 'a diverged candidate is no fallback');
 });
 
 test('collapsed: chance-level val_loss and accuracy, from the real runs', (t) => {

@@ -116,6 +116,25 @@ export function sweepWinner<T extends SweepScore>(scores: readonly T[], toleranc
   return close.reduce((a, b) => (b.lr > a.lr ? b : a));
 }
 
+/** The rate to train at after training at the rates `failed` fell to chance level: the sweep's winner among
+ *  the candidates below the smallest of them (undefined when none is left). The sweep scores a rate on its first
+ *  epochs only: on the real data elu's 1.8e-3 had the best 3-epoch val_loss (1.837, 2.4 % ahead) and fell to
+ *  chance in its 8th epoch. */
+export function retryLr<T extends SweepScore>(
+  scores: readonly T[],
+  failed: readonly number[],
+  tolerance = 0.005,
+): T | undefined {
+  const below = Math.min(...failed);
+  return sweepWinner(
+    scores.filter((s) => s.lr < below),
+    tolerance,
+  );
+}
+
+/** Consecutive epochs at chance level (see `collapsed`) after which the final training gives up on its rate. */
+export const COLLAPSED_EPOCHS = 3;
+
 /** A net that fell to chance level: val_loss at ln(classes) and accuracy near 1/classes (its outputs no longer
  *  depend on the input). A sweep candidate there cannot recover within the sweep: its other epochs are
  *  skipped (on the real data elu at 2.5e-2 sat there from its first epoch, at 2-3x the time of a sane one). */

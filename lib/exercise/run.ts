@@ -23,8 +23,10 @@ import {
 import { answers, type Answers } from './answers';
 import { inputSpec, inputTransform, loadData, type ExerciseData, type InputSpec } from './data';
 import {
+  COLLAPSED_EPOCHS,
   collapsed,
   rangeCurve,
+  retryLr,
   suggestLr,
   sweepCandidates,
   sweepWinner,
@@ -61,6 +63,9 @@ export interface LrSearchResult {
   rangeTest?: { lrs: number[]; losses: number[]; smoothed: number[]; batches: number } & RangeSuggestion;
   sweep?: SweepResult[];
   seconds: number;
+  /** Searched rates the final training gave up on: it fell to chance level (epoch collapsedAt: the last of
+   *  COLLAPSED_EPOCHS in a row there), and started over at the next. */
+  retries?: { lr: number; collapsedAt: number }[];
 }
 
 export interface VariantResult {
@@ -282,44 +287,42 @@ function statsBatch(data: ExerciseData): Tensor {
   return data.validation.x.narrow(0, 0, n);
 }
 
-async function runVariant(
-  variant: VariantConfig,
-  data: ExerciseData,
-  o: ExerciseOptions,
-  hooks: ExerciseHooks,
-): Promise<VariantResult> {
-  const name = variant.name;
-  const files = variantFiles(o.out, name);
-  fs.mkdirSync(files.dir, { recursive: true });
-  const seed = o.seed + VARIANTS.findIndex((v) => v.name === name);
-  const spec = inputSpec(variant.input, data.train.x);
-  const transform = inputTransform(spec);
+type VariantFiles = ReturnType<typeof variantFiles>;
 
-  // LR: the flag, a finished search (on --resume), or a new search.
-  let lrSearch: LrSearchResult;
-  if (o.lr !== undefined) lrSearch = { source: 'flag', chosenLr: o.lr, seconds: 0 };
-  else if (o.resume && exists(files.lrSearch)) {
-    lrSearch = readJson<LrSearchResult>(files.lrSearch);
-    hooks.log?.(`${name}: LR search already done (lr ${lrSearch.chosenLr}), from ${files.lrSearch}`);
-  } else {
-    lrSearch = await searchLr(variant, seed, data, transform, o, hooks, false, files.dir);
-    await writeJson(files.lrSearch, lrSearch);
-  }
-  // The sweep's winner already trained the first sweepEpochs epochs of this very run: continue from there.
-  const fromSweep = sweepCheckpoint(files.dir, lrSearch.chosenLr);
-  let continued = false;
-  if (lrSearch.source === 'search' && !exists(files.checkpoint) && exists(fromSweep)) {
-    fs.renameSync(fromSweep, files.checkpoint);
-    continued = true;
-  }
-  removeSweepCheckpoints(files.dir);
+/** What a variant's training needs besides its rate. */
+interface VariantRun {
+  variant: VariantConfig;
+  data: ExerciseData;
+  o: ExerciseOptions;
+  hooks: ExerciseHooks;
+  files: VariantFiles;
+  seed: number;
+  transform: InputTransform;
+  /** The images whose activations are measured (at init and after training). */
+  sample: Tensor;
+}
+
+interface Training {
+  model: ReturnType<typeof buildModel>;
+  epochs: EpochLog[];
+  history: Pick<History, 'bestEpoch' | 'stoppedEarly' | 'restoredBestWeights'> &
+    Partial<Pick<History, 'engine' | 'threads'>>;
+  init: LayerStats[];
+  /** The epoch at which a searched rate had sat at chance level COLLAPSED_EPOCHS epochs in a row (training
+   *  stopped there). */
+  collapsedAt?: number;
+}
+
+/** The final training of a variant at lrSearch.chosenLr, with early stopping, checkpointed each epoch. */
+async function trainAt(run: VariantRun, lrSearch: LrSearchResult, continued: boolean): Promise<Training> {
+  const { variant, data, o, hooks, files, seed, transform, sample } = run;
+  const name = variant.name;
   const lr = lrSearch.chosenLr;
   hooks.log?.(`${name}: training with lr ${lr} (${lrSearch.source})`);
 
   manualSeed(seed);
   const model = buildModel(variant);
   const optimizer = new NAdam(model.parameters(), { lr });
-  const sample = statsBatch(data);
   let init: LayerStats[];
   if (o.resume && exists(files.initStats)) init = readJson<LayerStats[]>(files.initStats);
   else {
@@ -341,8 +344,9 @@ async function runVariant(
   const batches = Math.ceil((data.train.x.shape[0] as number) / o.batchSize);
   hooks.onPhase?.({ variant: name, phase: 'train', label: 'training', epochs: o.epochs, batches });
 
-  let history: Pick<History, 'bestEpoch' | 'stoppedEarly' | 'restoredBestWeights'> &
-    Partial<Pick<History, 'engine' | 'threads'>>;
+  let history: Training['history'];
+  let atChance = 0;
+  let collapsedAt: number | undefined;
   const finished = resume && (resume.wait >= o.patience || resume.epoch >= o.epochs);
   if (resume && finished) {
     // Stopped between the last checkpoint and the result: training was over; put the best weights back.
@@ -370,11 +374,84 @@ async function runVariant(
         await saveCheckpoint(files.checkpoint, model, optimizer, trainingState(log, bestState, epochs));
         await writeFileAtomic(files.history, historyCsv(epochs));
         hooks.onEpoch?.(name, 'train', log);
+        if (lrSearch.source === 'search') {
+          atChance = collapsed(log, data.classes.length) ? atChance + 1 : 0;
+          if (atChance >= COLLAPSED_EPOCHS) {
+            collapsedAt = log.epoch;
+            return { stop: true };
+          }
+        }
+        return undefined;
       },
     });
     if (fitted.aborted || isAbort(hooks.signal)) throw new Aborted();
     history = fitted;
   }
+  return { model, epochs, history, init, collapsedAt };
+}
+
+async function runVariant(
+  variant: VariantConfig,
+  data: ExerciseData,
+  o: ExerciseOptions,
+  hooks: ExerciseHooks,
+): Promise<VariantResult> {
+  const name = variant.name;
+  const files = variantFiles(o.out, name);
+  fs.mkdirSync(files.dir, { recursive: true });
+  const seed = o.seed + VARIANTS.findIndex((v) => v.name === name);
+  const spec = inputSpec(variant.input, data.train.x);
+  const transform = inputTransform(spec);
+  const sample = statsBatch(data);
+
+  // LR: the flag, a finished search (on --resume), or a new search.
+  let lrSearch: LrSearchResult;
+  if (o.lr !== undefined) lrSearch = { source: 'flag', chosenLr: o.lr, seconds: 0 };
+  else if (o.resume && exists(files.lrSearch)) {
+    lrSearch = readJson<LrSearchResult>(files.lrSearch);
+    hooks.log?.(`${name}: LR search already done (lr ${lrSearch.chosenLr}), from ${files.lrSearch}`);
+  } else {
+    lrSearch = await searchLr(variant, seed, data, transform, o, hooks, false, files.dir);
+    await writeJson(files.lrSearch, lrSearch);
+  }
+  // The sweep's winner already trained the first sweepEpochs epochs of this very run: continue from there.
+  const fromSweep = sweepCheckpoint(files.dir, lrSearch.chosenLr);
+  let continued = false;
+  if (lrSearch.source === 'search' && !exists(files.checkpoint) && exists(fromSweep)) {
+    fs.renameSync(fromSweep, files.checkpoint);
+    continued = true;
+  }
+  removeSweepCheckpoints(files.dir);
+  // A rate the sweep liked can still fall to chance level later (it scores only the first epochs): the
+  // training then starts over at the sweep's best smaller rate (searched rates only; --lr is kept).
+  let training: Training;
+  for (;;) {
+    training = await trainAt({ variant, data, o, hooks, files, seed, transform, sample }, lrSearch, continued);
+    if (training.collapsedAt === undefined) break;
+    const lr = lrSearch.chosenLr;
+    const failed = [lr, ...(lrSearch.retries ?? []).map((r) => r.lr)];
+    const next = retryLr(lrSearch.sweep ?? [], failed, o.sweepTolerance);
+    if (!next) {
+      throw new Error(
+        `${name}: training at lr ${lr} fell to chance level at epoch ${training.collapsedAt}, and the sweep has no ` +
+          `smaller rate left (${failed.join(', ')} failed); pass --lr`,
+      );
+    }
+    hooks.log?.(
+      `${name}: training at lr ${lr} fell to chance level (epochs ${training.collapsedAt - COLLAPSED_EPOCHS + 1}-` +
+        `${training.collapsedAt}): starting over at lr ${next.lr}, the sweep's best below it`,
+    );
+    lrSearch = {
+      ...lrSearch,
+      chosenLr: next.lr,
+      retries: [...(lrSearch.retries ?? []), { lr, collapsedAt: training.collapsedAt }],
+    };
+    await writeJson(files.lrSearch, lrSearch);
+    fs.rmSync(files.checkpoint, { force: true });
+    continued = false;
+  }
+  const { model, epochs, history, init } = training;
+  const lr = lrSearch.chosenLr;
   const trainSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
 
   const inference = { inputTransform: transform, device: o.device };

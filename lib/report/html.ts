@@ -27,12 +27,16 @@ export function reportHtml(summary: Summary, charts: Chart[], extraSections = ''
   const lr = summary.variants
     .map((v) => {
       const rt = v.lrSearch.rangeTest;
+      const retried = (retries: typeof v.lrSearch.retries): string =>
+        (retries ?? [])
+          .map((r) => `; training at ${r.lr} fell to chance level by epoch ${r.collapsedAt} and started over`)
+          .join('');
       const sweep = (v.lrSearch.sweep ?? [])
         .map((s) => `${s.lr}: ${Number.isFinite(s.bestValLoss) ? s.bestValLoss.toFixed(4) : 'diverged'}`)
         .join(', ');
       return `<li><b>${esc(v.name)}</b>: ${
         rt
-          ? `range test over ${rt.batches} batches: min smoothed loss at ${rt.minLossLr.toPrecision(3)}, steepest descent at ${rt.steepestLr.toPrecision(3)}, suggestion ${rt.suggestedLr.toPrecision(3)}${rt.diverged ? ' (the ramp diverged at the end)' : ''}; sweep (best val_loss): ${sweep}; chosen <b>${v.lrSearch.chosenLr}</b> in ${v.lrSearch.seconds.toFixed(1)} s.`
+          ? `range test over ${rt.batches} batches: min smoothed loss at ${rt.minLossLr.toPrecision(3)}, steepest descent at ${rt.steepestLr.toPrecision(3)}, suggestion ${rt.suggestedLr.toPrecision(3)}${rt.diverged ? ' (the ramp diverged at the end)' : ''}; sweep (best val_loss): ${sweep}${retried(v.lrSearch.retries)}; chosen <b>${v.lrSearch.chosenLr}</b> in ${v.lrSearch.seconds.toFixed(1)} s.`
           : `lr ${v.lrSearch.chosenLr} given with --lr (no search).`
       }</li>`;
     })
