@@ -313,8 +313,14 @@ interface Training {
   collapsedAt?: number;
 }
 
-/** The final training of a variant at lrSearch.chosenLr, with early stopping, checkpointed each epoch. */
-async function trainAt(run: VariantRun, lrSearch: LrSearchResult, continued: boolean): Promise<Training> {
+/** The final training of a variant at lrSearch.chosenLr, with early stopping, checkpointed each epoch;
+ *  `stopAtChance`: it stops after COLLAPSED_EPOCHS epochs at chance level in a row (collapsedAt). */
+async function trainAt(
+  run: VariantRun,
+  lrSearch: LrSearchResult,
+  continued: boolean,
+  stopAtChance: boolean,
+): Promise<Training> {
   const { variant, data, o, hooks, files, seed, transform, sample } = run;
   const name = variant.name;
   const lr = lrSearch.chosenLr;
@@ -374,7 +380,7 @@ async function trainAt(run: VariantRun, lrSearch: LrSearchResult, continued: boo
         await saveCheckpoint(files.checkpoint, model, optimizer, trainingState(log, bestState, epochs));
         await writeFileAtomic(files.history, historyCsv(epochs));
         hooks.onEpoch?.(name, 'train', log);
-        if (lrSearch.source === 'search') {
+        if (stopAtChance) {
           atChance = collapsed(log, data.classes.length) ? atChance + 1 : 0;
           if (atChance >= COLLAPSED_EPOCHS) {
             collapsedAt = log.epoch;
@@ -423,20 +429,15 @@ async function runVariant(
   }
   removeSweepCheckpoints(files.dir);
   // A rate the sweep liked can still fall to chance level later (it scores only the first epochs): the
-  // training then starts over at the sweep's best smaller rate (searched rates only; --lr is kept).
+  // training then starts over at the sweep's best smaller rate. Without one (or with --lr) it goes on, and
+  // early stopping keeps its best weights.
   let training: Training;
   for (;;) {
-    training = await trainAt({ variant, data, o, hooks, files, seed, transform, sample }, lrSearch, continued);
-    if (training.collapsedAt === undefined) break;
     const lr = lrSearch.chosenLr;
     const failed = [lr, ...(lrSearch.retries ?? []).map((r) => r.lr)];
-    const next = retryLr(lrSearch.sweep ?? [], failed, o.sweepTolerance);
-    if (!next) {
-      throw new Error(
-        `${name}: training at lr ${lr} fell to chance level at epoch ${training.collapsedAt}, and the sweep has no ` +
-          `smaller rate left (${failed.join(', ')} failed); pass --lr`,
-      );
-    }
+    const next = lrSearch.source === 'search' ? retryLr(lrSearch.sweep ?? [], failed, o.sweepTolerance) : undefined;
+    training = await trainAt({ variant, data, o, hooks, files, seed, transform, sample }, lrSearch, continued, !!next);
+    if (training.collapsedAt === undefined || !next) break;
     hooks.log?.(
       `${name}: training at lr ${lr} fell to chance level (epochs ${training.collapsedAt - COLLAPSED_EPOCHS + 1}-` +
         `${training.collapsedAt}): starting over at lr ${next.lr}, the sweep's best below it`,
