@@ -15,8 +15,6 @@
 #include <cstring>
 #include <thread>
 
-#include "batch_norm_rows.h"
-
 namespace torchnode {
 
 namespace {
@@ -71,6 +69,10 @@ constexpr int64_t kSplitUpdate = 65536;
 // (100 x 3072 at batch 128) in blocks of 512 to 3072 columns in the time of the whole; in blocks of rows
 // it repacks the input for each and takes up to twice as long.
 constexpr int64_t kColumnBlock = 512;
+// Elements ([rows, channels]) from which a BatchNorm's statistics and backward are shared between the
+// threads, in blocks of kColumnBlock channels (the input BatchNorm(3072) of the exercise's bn network; a
+// [128, 100] one costs less than the hand-off).
+constexpr int64_t kSplitBatchNorm = 65536;
 
 // Counts a block of work as finished when it leaves scope, by return or by exception.
 struct Finish {
@@ -154,6 +156,7 @@ std::unique_ptr<FusedMlp> FusedMlp::build(torch::nn::Module& root, bool isSequen
       }
       if (o.num_features() != width) return fail("layer " + std::to_string(i) + " does not fit its input width");
       layer.kind = Kind::BatchNorm;
+      layer.rows = BatchNormRowsState(width);
       layer.weight = bn->weight;
       layer.bias = bn->bias;
       layer.runningMean = bn->running_mean;
@@ -264,7 +267,7 @@ void FusedMlp::beginLayer(size_t i) {
   Layer& l = layers_[i];
   const torch::Tensor& in = acts_[i];
   switch (l.kind) {
-    case Kind::BatchNorm: return;  // (batchNormForward sets its output)
+    case Kind::BatchNorm: return;  // (batchNormForward sets acts_[i + 1])
     case Kind::Dropout:
     case Kind::AlphaDropout:
       if (l.p == 0) {
@@ -301,8 +304,49 @@ void FusedMlp::runRows(size_t i, int64_t from, int64_t rows) {
       at::mul_out(out, in, l.noise.narrow(0, from, rows));
       if (l.kind == Kind::AlphaDropout) out.add_(l.shift.narrow(0, from, rows));
       break;
-    case Kind::BatchNorm: break;  // (whole batches only: see forward)
+    case Kind::BatchNorm:
+      if (l.applyRows) batchNormRowsApply(in, l.rows, out);
+      break;
   }
+}
+
+void FusedMlp::shareBlocks(int64_t blocks, const std::function<void(int64_t)>& block) {
+  if (!helper_) {
+    for (int64_t b = 0; b < blocks; b++) block(b);
+    return;
+  }
+  auto taken = std::make_shared<std::atomic<int64_t>>(0);
+  auto finished = std::make_shared<std::atomic<int64_t>>(0);
+  // (a copy of `block` on the helper: after an error here this thread leaves while the helper may still
+  // run blocks; what they write belongs to this object, whose destructor waits for the helper)
+  const auto work = [taken, finished, blocks, block] {
+    torch::NoGradGuard noGradHere;  // thread-local
+    for (int64_t b; (b = taken->fetch_add(1)) < blocks;) {
+      // (counted as finished when it fails too, so that the wait below ends; the error surfaces from the
+      // helper's next wait)
+      const Finish finish{*finished};
+      block(b);
+    }
+  };
+  helper_->post(work);
+  work();
+  for (int spins = 0; finished->load(std::memory_order_acquire) < blocks; spins++) {
+    if (spins < 100000) {
+      TORCHNODE_CPU_RELAX();
+    } else {
+      std::this_thread::yield();  // (a helper that lost its core)
+    }
+  }
+}
+
+void FusedMlp::forChannels(int64_t channels, const std::function<void(int64_t, int64_t)>& range) {
+  if (!ownThreads() || size_ * channels < kSplitBatchNorm) {
+    range(0, channels);
+    return;
+  }
+  const int64_t blocks = std::max<int64_t>(2, (channels + kColumnBlock - 1) / kColumnBlock);
+  const int64_t width = (channels + blocks - 1) / blocks;
+  shareBlocks(blocks, [range, width, channels](int64_t b) { range(b * width, std::min(channels, (b + 1) * width)); });
 }
 
 void FusedMlp::batchNormForward(size_t i) {
@@ -311,12 +355,15 @@ void FusedMlp::batchNormForward(size_t i) {
   double factor = l.momentum ? *l.momentum : 0.0;
   l.batchesTracked.add_(1);
   if (!l.momentum) factor = 1.0 / l.batchesTracked.item<double>();
-  if (rowKernels(acts_[i])) {
+  const torch::Tensor x = acts_[i];
+  l.applyRows = rowKernels(x);
+  if (l.applyRows) {
     acts_[i + 1] = l.output.narrow(0, 0, size_);
-    batchNormRowsForward(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, factor, l.eps, acts_[i + 1],
-                         l.saveMean, l.saveInvstd);
+    forChannels(l.in, [x, &l, factor](int64_t begin, int64_t end) {
+      batchNormRowsStatistics(x, l.weight, l.bias, l.runningMean, l.runningVar, factor, l.eps, begin, end, l.rows);
+    });
   } else {
-    auto result = at::native_batch_norm(acts_[i], l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
+    auto result = at::native_batch_norm(x, l.weight, l.bias, l.runningMean, l.runningVar, true, factor, l.eps);
     acts_[i + 1] = std::get<0>(result);
     l.saveMean = std::get<1>(result);
     l.saveInvstd = std::get<2>(result);
@@ -330,18 +377,22 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   auto mark = Clock::now();
   if (profile_) steps_++;
   blasFor(size_, layers_[0].out, layers_[0].in);  // (with ownThreads(): one OpenBLAS thread from here on)
-  // Runs of layers between BatchNorms map each input row to its output row alone: with the helper, each
-  // half of the batch goes through a run on its own thread (the views and the dropout noise first, in
-  // layer order); a BatchNorm, which mixes the rows, runs whole in between.
+  // Runs of layers between BatchNorms' statistics map each input row to its output row alone: with the
+  // helper, each half of the batch goes through a run on its own thread (the views and the dropout noise
+  // first, in layer order); a BatchNorm's statistics, which mix the rows, are taken in between.
   const int64_t half = size_ / 2;
   for (size_t i = 0; i < layers_.size();) {
+    size_t end = i;
     if (layers_[i].kind == Kind::BatchNorm) {
+      // Its statistics first (on the whole batch); its affine map then starts the run (row by row).
       batchNormForward(i);
       if (profile_) forwardMs_[static_cast<int>(Kind::BatchNorm)] += msSince(mark);
-      i++;
-      continue;
+      end = i + 1;
+      if (!layers_[i].applyRows) {
+        i = end;
+        continue;
+      }
     }
-    size_t end = i;
     int64_t work = 0;  // multiply-adds of the run's Linears
     for (; end < layers_.size() && layers_[end].kind != Kind::BatchNorm; end++) {
       beginLayer(end);
@@ -425,39 +476,21 @@ torch::Tensor FusedMlp::linearBackward(size_t k, const torch::Tensor& g, bool ne
     const ParameterUpdate u = updater(l.weight);
     const bool updateBlocks = u.apply && u.splittable;
     const int64_t width = l.in, outputs = l.out;
-    const int64_t blocks = (width + kColumnBlock - 1) / kColumnBlock;
-    auto taken = std::make_shared<std::atomic<int64_t>>(0);
-    auto finished = std::make_shared<std::atomic<int64_t>>(0);
     const torch::Tensor gInput = gIn;
-    const auto work = [=] {
-      torch::NoGradGuard noGradHere;  // thread-local
-      for (int64_t b; (b = taken->fetch_add(1)) < blocks;) {
-        // (counted as finished when it fails too, so that the wait below ends; the error surfaces there
-        // or from the helper's wait)
-        const Finish finish{*finished};
-        const int64_t from = b * kColumnBlock, columns = std::min(kColumnBlock, width - from);
-        torch::Tensor gW = gWeight.narrow(1, from, columns);
-        at::mm_out(gW, g.t(), in.narrow(1, from, columns));
-        if (gInput.defined()) {
-          torch::Tensor gX = gInput.narrow(1, from, columns);
-          at::mm_out(gX, g, weight.narrow(1, from, columns));
-        }
-        if (updateBlocks) {
-          for (int64_t r = 0; r < outputs; r++) u.apply(r * width + from, r * width + from + columns);
-        }
-      }
-    };
-    helper_->post(work);
     sumBias();
-    work();
-    // The input gradient is whole once every block is (not waiting for the helper's other jobs).
-    for (int spins = 0; finished->load(std::memory_order_acquire) < blocks; spins++) {
-      if (spins < 100000) {
-        TORCHNODE_CPU_RELAX();
-      } else {
-        std::this_thread::yield();  // (a helper that lost its core)
+    // The input gradient is whole once every block is.
+    shareBlocks((width + kColumnBlock - 1) / kColumnBlock, [=](int64_t b) {
+      const int64_t from = b * kColumnBlock, columns = std::min(kColumnBlock, width - from);
+      torch::Tensor gW = gWeight.narrow(1, from, columns);
+      at::mm_out(gW, g.t(), in.narrow(1, from, columns));
+      if (gInput.defined()) {
+        torch::Tensor gX = gInput.narrow(1, from, columns);
+        at::mm_out(gX, g, weight.narrow(1, from, columns));
       }
-    }
+      if (updateBlocks) {
+        for (int64_t r = 0; r < outputs; r++) u.apply(r * width + from, r * width + from + columns);
+      }
+    });
     if (u.apply && !u.splittable) helper_->post([u, n = l.weight.numel()] { u.apply(0, n); });
     if (l.bias.defined()) update(l.bias, updater, false);
   } else if (ownThreads()) {
@@ -482,6 +515,29 @@ torch::Tensor FusedMlp::linearBackward(size_t k, const torch::Tensor& g, bool ne
     if (l.bias.defined()) update(l.bias, updater, false);
   }
   return needInput ? gIn : g;
+}
+
+void FusedMlp::batchNormBackward(size_t k, torch::Tensor& g, bool needInput) {
+  Layer& l = layers_[k];
+  const torch::Tensor& in = acts_[k];
+  if (l.applyRows && g.is_contiguous()) {
+    const torch::Tensor gIn = needInput ? grads_[k].narrow(0, 0, size_) : torch::Tensor();
+    const torch::Tensor gOut = g, gWeight = gradOf(l.weight), gBias = gradOf(l.bias);
+    forChannels(l.in, [gOut, in, gIn, gWeight, gBias, &l](int64_t begin, int64_t end) {
+      batchNormRowsBackward(gOut, in, l.weight, l.rows, gIn, gWeight, gBias, begin, end);
+    });
+    if (needInput) g = gIn;
+    return;
+  }
+  if (l.applyRows) {  // (statistics from the row kernels, in the form ATen's backward takes)
+    l.saveMean = l.rows.mean;
+    l.saveInvstd = l.rows.invstd;
+  }
+  auto result = at::native_batch_norm_backward(g, in, l.weight, l.runningMean, l.runningVar, l.saveMean, l.saveInvstd,
+                                               true, l.eps, {needInput, true, true});
+  gradOf(l.weight).copy_(std::get<1>(result));
+  gradOf(l.bias).copy_(std::get<2>(result));
+  if (needInput) g = std::get<0>(result);
 }
 
 void FusedMlp::backward(const Updater& updater) {
@@ -518,22 +574,11 @@ void FusedMlp::backward(const Updater& updater) {
       case Kind::Relu:
         if (needInput) at::threshold_backward_out(g, g, acts_[k + 1], 0);
         break;
-      case Kind::BatchNorm: {
-        if (rowKernels(in) && g.is_contiguous()) {
-          const torch::Tensor gIn = needInput ? grads_[k].narrow(0, 0, size_) : torch::Tensor();
-          batchNormRowsBackward(g, in, l.weight, l.saveMean, l.saveInvstd, gIn, gradOf(l.weight), gradOf(l.bias));
-          if (needInput) g = gIn;
-        } else {
-          auto result = at::native_batch_norm_backward(g, in, l.weight, l.runningMean, l.runningVar, l.saveMean,
-                                                       l.saveInvstd, true, l.eps, {needInput, true, true});
-          gradOf(l.weight).copy_(std::get<1>(result));
-          gradOf(l.bias).copy_(std::get<2>(result));
-          if (needInput) g = std::get<0>(result);
-        }
+      case Kind::BatchNorm:
+        batchNormBackward(k, g, needInput);
         update(l.weight, updateWith, false);
         update(l.bias, updateWith, false);
         break;
-      }
       case Kind::Dropout:
       case Kind::AlphaDropout:
         if (needInput && l.p > 0) g.mul_(l.noise);

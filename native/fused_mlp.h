@@ -5,9 +5,10 @@
 // native_batch_norm, the dropout noise, log_softmax + nll_loss, and their backward formulas), in the same
 // order, so both paths consume the generator identically and compute the same function: bit for bit under
 // TORCHNODE_FUSED_EXACT=1; by default within rounding, as the step then splits its work over two threads
-// (the forward by batch halves between BatchNorms, a large layer's backward by column blocks, the small layers' weight
-// gradients and updates beside the input-gradient chain), runs OpenBLAS on one thread, and takes the ELU
-// backward from the output (as autograd does for an in-place ELU).
+// (the forward by batch halves between BatchNorms' statistics, a large layer's backward by column blocks, a
+// wide BatchNorm by blocks of channels, the small layers' weight gradients and updates beside the
+// input-gradient chain), runs OpenBLAS on one thread, and takes the ELU backward from the output (as
+// autograd does for an in-place ELU).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "background_thread.h"
+#include "batch_norm_rows.h"
 
 namespace torchnode {
 
@@ -68,8 +70,10 @@ class FusedMlp {
     torch::Tensor runningMean, runningVar, batchesTracked;
     c10::optional<double> momentum;
     torch::Tensor output;                       // [batchSize, out] buffer (Linear, BatchNorm, activations, dropout)
-    torch::Tensor saveMean, saveInvstd, noise;  // per step
+    torch::Tensor saveMean, saveInvstd, noise;  // per step (BatchNorm on ATen's kernels, dropout)
     torch::Tensor shift;                        // AlphaDropout: what is added after the noise, per step
+    BatchNormRowsState rows;                    // BatchNorm on batch_norm_rows.h's kernels
+    bool applyRows = false;  // this step's BatchNorm: statistics taken, the affine map runs in runRows
   };
 
  private:
@@ -97,9 +101,20 @@ class FusedMlp {
   }
   // Sets acts_[i + 1] to layer i's output for this batch and, for dropout, draws its noise.
   void beginLayer(size_t i);
-  // Layer i (not BatchNorm) on the rows [from, from + rows) of the batch, after beginLayer(i).
+  // Layer i on the rows [from, from + rows) of the batch, after beginLayer(i) (a BatchNorm: its affine
+  // map, after its statistics).
   void runRows(size_t i, int64_t from, int64_t rows);
+  // The batch statistics of BatchNorm i; with the row kernels, the affine map is left to runRows
+  // (applyRows), else the whole output is set here.
   void batchNormForward(size_t i);
+  void batchNormBackward(size_t i, torch::Tensor& g, bool needInput);
+  // Runs block(0) ... block(blocks - 1), each once, on this thread and the helper (whichever is free takes
+  // the next), and returns when all have finished (not waiting for the helper's other jobs). Without the
+  // helper, all run here.
+  void shareBlocks(int64_t blocks, const std::function<void(int64_t)>& block);
+  // range(begin, end) over all of a BatchNorm's channels: in blocks shared with the helper when the batch
+  // is large (kSplitBatchNorm), else at once here.
+  void forChannels(int64_t channels, const std::function<void(int64_t, int64_t)>& range);
   void linearForward(const Layer& l, const torch::Tensor& in, const torch::Tensor& out);
   // d weight, d bias and (needInput) d input of Linear layer k; returns the gradient for the layer below.
   torch::Tensor linearBackward(size_t k, const torch::Tensor& g, bool needInput, const Updater& updater);

@@ -183,18 +183,19 @@ test.serial(
   async (t) => {
     // By default the fused step runs each half of the batch through the layers between BatchNorms on its
     // own thread, the small layers' weight gradients and updates on the helper, and shares a large
-    // layer's backward in column blocks; the ELU backward reads the output. 1000 inputs at batch 48 make the
-    // input layer large (48 x 96 x 1000 multiply-adds): its backward has two 512-column blocks, a partial one
-    // included, and (bn: BatchNorm first) an input gradient.
+    // layer's backward in column blocks; the ELU backward reads the output. 1400 inputs at batch 48 make the
+    // input layer large (48 x 96 x 1400 multiply-adds): its backward has three 512-column blocks, a partial
+    // one included, and (bn: BatchNorm first) an input gradient; that BatchNorm (48 x 1400 values) has its
+    // statistics and backward shared in three blocks of channels.
     // - Repeatable: the same seed gives the same bits, run after run (a race between the threads would not).
     // - Close to autograd: the split sums and rounds in another order, a few ulps per op. NAdam amplifies
     //   that where a gradient is near eps (or exactly 0, as for the biases that feed a BatchNorm: each
     //   engine's rounding noise becomes steps of about lr), so single weights can drift apart by a fraction
     //   of lr; the losses and the weights on average must agree.
-    const data = blobs(320, 1000, 10, 3, 1.0);
+    const data = blobs(320, 1400, 10, 3, 1.0);
     for (const variant of ['elu', 'bn', 'selu', 'alpha-dropout'] as const) {
       const run = async (engine: 'fused' | 'autograd'): Promise<[tn.History, Record<string, number[]>]> => {
-        const model = mlp(variant, 1000, 96, 3);
+        const model = mlp(variant, 1400, 96, 3);
         const h = await tn.fit(model, nadam(model, 1e-3), data, {
           epochs: 3,
           batchSize: 48,
