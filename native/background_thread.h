@@ -1,9 +1,11 @@
 // BackgroundThread: one long-lived helper thread that runs queued jobs, in order, beside the calling thread
-// (the training loop runs half of a large gemm, the small layers' weight gradients and parameter updates,
-// and the next batch's cut there while the current step goes on). post() queues a job; wait() blocks until
-// every queued job is done and rethrows the first error. The destructor waits and joins, so a job never
-// outlives the buffers it writes. `flushDenormals`: the thread runs its jobs under FlushDenormals, like
-// the thread that posts them.
+// (the training loop runs half of the batch, the small layers' weight gradients and parameter updates,
+// and the next batch's cut there while the current step goes on). post() queues a job; wait() returns when
+// every posted job is done and rethrows the first error; it runs the jobs the helper has not started yet
+// itself, so that a helper that lost its core to another process does not hold the caller up: a job may
+// rely on what its poster did before posting it, never on another queued job. The destructor waits and
+// joins, so a job never outlives the buffers it writes. `flushDenormals`: the thread runs its jobs under
+// FlushDenormals, like the thread that posts them.
 //
 // Jobs are tens of microseconds long and come in bursts (every layer of every step), so both sides spin
 // for a short while before they sleep: a futex wake-up costs about as much as such a job. The spin is
@@ -57,14 +59,16 @@ class BackgroundThread {
       std::lock_guard<std::mutex> lock(mutex_);
       jobs_.push_back(std::move(job));
       pending_.fetch_add(1, std::memory_order_release);
+      queued_.fetch_add(1, std::memory_order_release);
       sleeping = sleeping_;
     }
     if (sleeping) ready_.notify_one();
   }
 
-  // Blocks until the queue is empty and the last job has finished; rethrows the first error since the
-  // last wait() (the jobs after a failed one still ran).
+  // Runs the jobs still queued here, then blocks until the helper's job has finished; rethrows the first
+  // error since the last wait() (the jobs after a failed one still ran).
   void wait() {
+    while (std::function<void()> job = take()) run(job);
     spinWhile([this] { return pending_.load(std::memory_order_acquire) != 0; });
     std::unique_lock<std::mutex> lock(mutex_);
     waiting_ = true;
@@ -76,37 +80,55 @@ class BackgroundThread {
  private:
   static constexpr std::chrono::microseconds kSpin{200};
 
+  // Spins while `condition` holds, for kSpin at most; returns whether it still holds.
   template <typename Condition>
-  void spinWhile(const Condition& condition) const {
-    if (!spin_ || !condition()) return;
+  bool spinWhile(const Condition& condition) const {
+    if (!spin_ || !condition()) return condition();
     const auto until = std::chrono::steady_clock::now() + kSpin;
     do {
       for (int i = 0; i < 64; i++) TORCHNODE_CPU_RELAX();
     } while (condition() && std::chrono::steady_clock::now() < until);
+    return condition();
+  }
+
+  // The first queued job, taken off the queue (empty when there is none).
+  std::function<void()> take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (jobs_.empty()) return nullptr;
+    std::function<void()> job = std::move(jobs_.front());
+    jobs_.pop_front();
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    return job;
+  }
+
+  void run(std::function<void()>& job) {
+    std::exception_ptr error;
+    try {
+      job();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error && !error_) error_ = error;
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1 && waiting_) idle_.notify_all();
   }
 
   void loop() {
     const FlushDenormals flush(flushDenormals_);
     for (;;) {
-      // (pending_ counts the running job too: this thread only spins once it has finished it.)
-      spinWhile([this] { return pending_.load(std::memory_order_acquire) == 0; });
+      const bool timedOut = spinWhile([this] { return queued_.load(std::memory_order_acquire) == 0; });
       std::unique_lock<std::mutex> lock(mutex_);
+      // (a job that the caller's wait() took between the spin and the lock: spin again, for the next)
+      if (!timedOut && jobs_.empty() && !quit_) continue;
       sleeping_ = true;
       ready_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
       sleeping_ = false;
       if (jobs_.empty()) return;  // quit_ with nothing left to do
       std::function<void()> job = std::move(jobs_.front());
       jobs_.pop_front();
+      queued_.fetch_sub(1, std::memory_order_relaxed);
       lock.unlock();
-      std::exception_ptr error;
-      try {
-        job();
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      if (error && !error_) error_ = error;
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1 && waiting_) idle_.notify_all();
+      run(job);
     }
   }
 
@@ -114,6 +136,7 @@ class BackgroundThread {
   std::condition_variable ready_, idle_;
   std::deque<std::function<void()>> jobs_;
   std::atomic<int> pending_{0};  // jobs queued or running
+  std::atomic<int> queued_{0};   // jobs queued, not started
   bool sleeping_ = false;        // the helper waits on ready_
   bool waiting_ = false;         // a caller waits on idle_
   std::exception_ptr error_;

@@ -427,7 +427,7 @@ double FusedMlp::forward(const torch::Tensor& x, const torch::Tensor& y) {
   return value;
 }
 
-void FusedMlp::update(torch::Tensor& param, const Updater& updater, bool gradientOnHelper, int64_t splitAt) {
+void FusedMlp::update(torch::Tensor& param, const Updater& updater, int64_t splitAt) {
   const ParameterUpdate u = updater(param);
   if (!u.apply) return;
   const int64_t n = param.numel();
@@ -436,7 +436,7 @@ void FusedMlp::update(torch::Tensor& param, const Updater& updater, bool gradien
   } else if (splitAt > 0 && u.splittable) {
     helper_->post([u, splitAt, n] { u.apply(splitAt, n); });
     u.apply(0, splitAt);
-  } else if (gradientOnHelper || splitAt > 0 || n >= kPostUpdate) {
+  } else if (splitAt > 0 || n >= kPostUpdate) {
     helper_->post([u, n] { u.apply(0, n); });
   } else {
     u.apply(0, n);
@@ -492,17 +492,21 @@ torch::Tensor FusedMlp::linearBackward(size_t k, const torch::Tensor& g, bool ne
       }
     });
     if (u.apply && !u.splittable) helper_->post([u, n = l.weight.numel()] { u.apply(0, n); });
-    if (l.bias.defined()) update(l.bias, updater, false);
+    if (l.bias.defined()) update(l.bias, updater);
   } else if (ownThreads()) {
     // This thread goes on down with the input gradient; the weight gradient (off the critical path) and
-    // the updates, queued after it, run on the helper.
-    helper_->post([weightRows, sumBias, rows = l.out] {
-      weightRows(0, rows);
-      sumBias();
-    });
+    // then the updates run on the helper, in one job (queued after the input gradient, which reads the
+    // weight; and one job, as a job may run on either thread: see BackgroundThread::wait).
     if (needInput) inputRows(0, size_);
-    update(l.weight, updater, true);
-    if (l.bias.defined()) update(l.bias, updater, true);
+    const ParameterUpdate weightUpdate = updater(l.weight);
+    const ParameterUpdate biasUpdate = l.bias.defined() ? updater(l.bias) : ParameterUpdate{};
+    helper_->post(
+        [weightRows, sumBias, rows = l.out, weightUpdate, biasUpdate, weights = l.weight.numel(), biases = l.out] {
+          weightRows(0, rows);
+          sumBias();
+          if (weightUpdate.apply) weightUpdate.apply(0, weights);
+          if (biasUpdate.apply) biasUpdate.apply(0, biases);
+        });
   } else {
     weightRows(0, l.out);
     sumBias();
@@ -511,8 +515,8 @@ torch::Tensor FusedMlp::linearBackward(size_t k, const torch::Tensor& g, bool ne
       inputRows(0, size_);
     }
     const int64_t n = l.weight.numel();
-    update(l.weight, updater, false, n >= kSplitUpdate ? n / 2 : 0);
-    if (l.bias.defined()) update(l.bias, updater, false);
+    update(l.weight, updater, n >= kSplitUpdate ? n / 2 : 0);
+    if (l.bias.defined()) update(l.bias, updater);
   }
   return needInput ? gIn : g;
 }
@@ -576,8 +580,8 @@ void FusedMlp::backward(const Updater& updater) {
         break;
       case Kind::BatchNorm:
         batchNormBackward(k, g, needInput);
-        update(l.weight, updateWith, false);
-        update(l.bias, updateWith, false);
+        update(l.weight, updateWith);
+        update(l.bias, updateWith);
         break;
       case Kind::Dropout:
       case Kind::AlphaDropout:

@@ -118,9 +118,9 @@ class FusedMlp {
   void linearForward(const Layer& l, const torch::Tensor& in, const torch::Tensor& out);
   // d weight, d bias and (needInput) d input of Linear layer k; returns the gradient for the layer below.
   torch::Tensor linearBackward(size_t k, const torch::Tensor& g, bool needInput, const Updater& updater);
-  // Runs `param`'s update where its gradient is (gradientOnHelper: written by a job on the helper, so the
-  // update goes after it there), or split at element splitAt (> 0: [splitAt, end) on the helper).
-  void update(torch::Tensor& param, const Updater& updater, bool gradientOnHelper, int64_t splitAt = 0);
+  // Runs `param`'s update (its gradient written) here or, when large, on the helper, or split at element
+  // splitAt (> 0: [splitAt, end) on the helper).
+  void update(torch::Tensor& param, const Updater& updater, int64_t splitAt = 0);
   // TORCHNODE_PROFILE: milliseconds per layer kind (forward, backward), printed when the step is destroyed.
   bool profile_ = false;
   double forwardMs_[6] = {}, backwardMs_[6] = {}, lossMs_ = 0, waitForwardMs_ = 0, waitBackwardMs_ = 0;
