@@ -1,7 +1,8 @@
 // Benchmark of the training engine against PyTorch eager (issue 4). Run: npx tsx bench/fit.ts [options]
 //   --samples N   samples per timed epoch (default 4800; the issue's epoch is 45,000: times are per step,
 //                 and the table also shows them scaled to a 45,000-sample epoch)
-//   --rounds R    interleaved rounds A B A B ... per network and batch size (default 3)
+//   --rounds R    rounds; each times every network and batch size once, torchnode and PyTorch side by
+//                 side (A B, then B A in the next round; default 3)
 //   --only a,b    networks to run (elu,bn,selu,alpha-dropout)
 //   --skip-rss    skip the CIFAR-size memory runs
 // PyTorch side: bench/fit_pytorch.py under /usr/bin/python3 (Debian's python3-torch, the same libtorch),
@@ -119,42 +120,45 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   console.log(
     `bench/fit.ts: ${SAMPLES} samples per timed epoch (the 45,000-sample epoch is scaled per step), ${ROUNDS} ` +
-      `interleaved rounds; PyTorch ${info.torch} eager, ${info.threads} torch thread, OPENBLAS_NUM_THREADS=2, ` +
+      `round-robin rounds (torchnode and PyTorch side by side); PyTorch ${info.torch} eager, ${info.threads} torch thread, OPENBLAS_NUM_THREADS=2, ` +
       `NAdam(foreach=True), set_flush_denormal(True); torchnode ${tn.version.torchnode} on libtorch ${tn.version.libtorch}`,
   );
   const rows: Row[] = [];
+  for (const network of NETWORKS) for (const batch of BATCHES) rows.push({ network, batch, tn: [], py: [], gemm: [] });
   // Warm-up (first-touch allocations, thread pools) on both sides.
   await torchnodeEpoch('elu', 32);
   await ask({ op: 'fit', variant: 'elu', batch: 32, samples: Math.min(SAMPLES, 640) });
-  for (const network of NETWORKS) {
-    for (const batch of BATCHES) {
-      const row: Row = { network, batch, tn: [], py: [], gemm: [] };
-      const steps = Math.ceil(SAMPLES / batch);
-      for (let r = 0; r < ROUNDS; r++) {
-        // Alternate which side goes first, so that neither always follows the other.
-        const order = r % 2 === 0 ? ['tn', 'py'] : ['py', 'tn'];
-        for (const side of order) {
-          if (side === 'tn') row.tn.push((await torchnodeEpoch(network, batch)) / steps);
-          else {
-            const out = await ask<{ seconds: number; steps: number }>({
-              op: 'fit',
-              variant: network,
-              batch,
-              samples: SAMPLES,
-            });
-            row.py.push(out.seconds / out.steps);
-          }
+  // Round-robin: each round times every network and batch size once, so that a cell's rounds are spread
+  // over the whole run and a slow minute of the machine falls on one round of several cells rather than on
+  // every round of one cell (the medians then leave it out).
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const row of rows) {
+      const steps = Math.ceil(SAMPLES / row.batch);
+      // Alternate which side goes first, so that neither always follows the other.
+      const order = r % 2 === 0 ? ['tn', 'py'] : ['py', 'tn'];
+      for (const side of order) {
+        if (side === 'tn') row.tn.push((await torchnodeEpoch(row.network, row.batch)) / steps);
+        else {
+          const out = await ask<{ seconds: number; steps: number }>({
+            op: 'fit',
+            variant: row.network,
+            batch: row.batch,
+            samples: SAMPLES,
+          });
+          row.py.push(out.seconds / out.steps);
         }
-        // The gemm floor in the same round: only the matmuls of forward + backward, same shapes.
-        const g = await ask<{ seconds: number; steps: number }>({ op: 'gemm', batch, steps: 50 });
-        row.gemm.push(g.seconds / g.steps);
       }
-      rows.push(row);
-      const ratio = median(row.tn) / median(row.py);
-      console.log(
-        `  ${network} b${batch}: torchnode ${fmt(median(row.tn) * 1e3)} ms/step, PyTorch ${fmt(median(row.py) * 1e3)} ms/step, ratio ${fmt(ratio)}, gemm floor ${fmt(median(row.gemm) * 1e3)} ms/step`,
-      );
+      // The gemm floor in the same round: only the matmuls of forward + backward, same shapes.
+      const g = await ask<{ seconds: number; steps: number }>({ op: 'gemm', batch: row.batch, steps: 50 });
+      row.gemm.push(g.seconds / g.steps);
     }
+    const ratios = rows.map((row) => `${row.network} b${row.batch} ${fmt(row.tn[r]! / row.py[r]!)}`).join(', ');
+    console.log(`  round ${r + 1}/${ROUNDS} (${fmt((Date.now() - startedAt) / 1000, 0)} s): ratios ${ratios}`);
+  }
+  for (const row of rows) {
+    console.log(
+      `  ${row.network} b${row.batch}: torchnode ${fmt(median(row.tn) * 1e3)} ms/step, PyTorch ${fmt(median(row.py) * 1e3)} ms/step, ratio ${fmt(median(row.tn) / median(row.py))}, gemm floor ${fmt(median(row.gemm) * 1e3)} ms/step`,
+    );
   }
 
   console.log('');
