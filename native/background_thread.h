@@ -35,6 +35,21 @@
 
 namespace torchnode {
 
+// Waits until done() holds, done() being set by another thread about to finish its part: spins for `spin`
+// at most (a sleep would cost more than such a wait), then yields the core in turn, so that the thread it
+// waits for runs even when it shares this thread's core or lost its own for a while.
+template <typename Done>
+void spinUntil(const Done& done, std::chrono::microseconds spin) {
+  const auto until = std::chrono::steady_clock::now() + spin;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() < until) {
+      for (int i = 0; i < 64; i++) TORCHNODE_CPU_RELAX();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
 class BackgroundThread {
  public:
   explicit BackgroundThread(bool flushDenormals = false)
